@@ -1,0 +1,1 @@
+"""The aiohttp application: REST API, OpenAPI, auth, live events, webhooks, web pages."""

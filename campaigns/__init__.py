@@ -1,0 +1,1 @@
+"""Campaigns, lists, leads, list import, recycling, callbacks, dispositions, surveys, handoff."""

@@ -1,0 +1,288 @@
+"""List import: stream a call list, normalise it on every core, COPY it in, report exact counts.
+
+Pipeline: the file is read and split into chunks here; worker processes normalise chunks (the
+phonenumbers work); results come back in order and are written in batches through a staging
+table whose INSERT deduplicates against the campaign's unique (campaign, phone) index. The whole
+import is one transaction: a crash leaves no partial list behind. At most `window` chunks are in
+flight, so memory stays flat whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import itertools
+import logging
+import multiprocessing
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import asyncpg
+
+from campaigns import lead_store
+from campaigns.columns import ColumnMap, build_column_map, headerless_map, parse_map_option
+from campaigns.csv_source import detect_format, open_text, records
+from campaigns.models import ValidationError
+from campaigns.normalise import (
+    ChunkResult,
+    ImportContext,
+    ValidNumber,
+    normalise_chunk,
+    normalise_phone,
+)
+from campaigns.service import get_campaign
+from storage.audit import append_audit
+from storage.database import Connection
+
+log = logging.getLogger("campaigns.import")
+
+Record = tuple[int, list[str]]
+INLINE_MAX_BYTES = 2 << 20
+ZONE_HINT = (
+    "add a timezone, ZIP or state column to the list (or --map timezone=COLUMN), or have a "
+    "manager set the campaign's assume-zone"
+)
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    default_region: str | None = None
+    column_map: str | None = None
+    errors_path: Path | None = None
+    list_name: str | None = None
+    workers: int = 0
+    chunk_rows: int = 5000
+    batch_rows: int = 50_000
+    error_sample_size: int = 20
+    actor: str = "cli"
+
+
+@dataclass
+class ImportSummary:
+    campaign: str
+    list_id: int | None = None
+    rows: int = 0
+    imported: int = 0
+    invalid: int = 0
+    duplicates: int = 0
+    ambiguous_zone: int = 0
+    seconds: float = 0.0
+    encoding: str = ""
+    delimiter: str = ""
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    errors_file: str | None = None
+    zone_hint: str | None = None
+
+    def report(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class ErrorReport:
+    """The full per-line report (CSV: line, reason, raw_phone) plus a sample for the summary."""
+
+    def __init__(self, path: Path, sample_size: int) -> None:
+        self.path = path
+        self.sample_size = sample_size
+        self.sample: list[dict[str, Any]] = []
+        self._fh: TextIO = path.open("w", encoding="utf-8", newline="")
+        self._writer = csv.writer(self._fh)
+        self._writer.writerow(["line", "reason", "raw_phone"])
+
+    def invalid(self, line: int, reason: str, raw: str) -> None:
+        self._writer.writerow([line, reason, raw])
+        if len(self.sample) < self.sample_size:
+            self.sample.append({"line": line, "reason": reason, "raw_phone": raw})
+
+    def duplicate(self, line: int, phone: str) -> None:
+        self._writer.writerow([line, "duplicate: number already in this file or campaign", phone])
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def chunked(items: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    while chunk := list(itertools.islice(items, size)):
+        yield chunk
+
+
+def resolve_columns(
+    first: Record | None, explicit_text: str | None, region: str
+) -> tuple[ColumnMap | None, bool]:
+    """The column map and whether the first record is a header (False: it is data)."""
+    if first is None:
+        return None, True
+    explicit = parse_map_option(explicit_text)
+    found = build_column_map(first[1], explicit)
+    if found is not None:
+        return found, True
+    if "phone" in explicit:
+        raise ValidationError("map", "the phone column is not in the header")
+    for index, value in enumerate(first[1]):
+        if isinstance(normalise_phone(value, region), ValidNumber):
+            return headerless_map(first[1], index), False
+    headers = ", ".join(first[1][:20])
+    raise ValidationError(
+        "file", f"no phone column found (header: {headers}); name it with --map phone=COLUMN"
+    )
+
+
+def make_executor(workers: int, path: Path) -> Executor | None:
+    """A process pool for big files; None (inline) for small ones or a single worker."""
+    count = workers or os.cpu_count() or 1
+    if count <= 1 or path.stat().st_size <= INLINE_MAX_BYTES:
+        return None
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["campaigns.normalise", "campaigns.zones"])
+    return ProcessPoolExecutor(max_workers=count, mp_context=context)
+
+
+class BatchWriter:
+    """Accumulates normalised chunks and writes them in batches, one batch in flight."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        ids: tuple[int, int, int],
+        report: ErrorReport,
+        summary: ImportSummary,
+        batch_rows: int,
+    ) -> None:
+        self.conn, self.ids, self.report, self.summary = conn, ids, report, summary
+        self.batch_rows = batch_rows
+        self.parts: list[bytes] = []
+        self.valid = 0
+        self.task: asyncio.Task[None] | None = None
+
+    async def add(self, result: ChunkResult) -> None:
+        self.summary.rows += result.rows
+        self.summary.invalid += result.invalid
+        for line, reason, raw in result.errors:
+            self.report.invalid(line, reason, raw)
+        if result.valid:
+            self.parts.append(result.copy_data)
+            self.valid += result.valid
+        if self.valid >= self.batch_rows:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if self.task is not None:
+            await self.task
+            self.task = None
+        if self.parts:
+            data, valid = b"".join(self.parts), self.valid
+            self.parts, self.valid = [], 0
+            self.task = asyncio.create_task(self._write(data, valid))
+
+    async def close(self) -> None:
+        await self.flush()
+        if self.task is not None:
+            await self.task
+
+    async def _write(self, data: bytes, valid: int) -> None:
+        duplicates = await lead_store.insert_batch(self.conn, data, *self.ids)
+        for line, phone in duplicates:
+            self.report.duplicate(line, phone)
+        self.summary.duplicates += len(duplicates)
+        self.summary.imported += valid - len(duplicates)
+
+
+async def _run_chunks(
+    chunks: Iterator[list[Record]],
+    ctx: ImportContext,
+    executor: Executor | None,
+    writer: BatchWriter,
+    progress: Callable[[int], None] | None,
+) -> None:
+    loop = asyncio.get_running_loop()
+    window = 3 * getattr(executor, "_max_workers", 1)
+    pending: deque[asyncio.Future[ChunkResult]] = deque()
+    for chunk in chunks:
+        if executor is None:
+            await writer.add(normalise_chunk(chunk, ctx))
+        else:
+            pending.append(loop.run_in_executor(executor, normalise_chunk, chunk, ctx))
+            while len(pending) >= window:
+                await writer.add(await pending.popleft())
+        if progress:
+            progress(writer.summary.rows)
+    while pending:
+        await writer.add(await pending.popleft())
+    await writer.close()
+    if progress:
+        progress(writer.summary.rows)
+
+
+async def import_list(
+    pool: asyncpg.Pool,
+    tenant_name: str,
+    campaign_name: str,
+    path: Path,
+    options: ImportOptions,
+    progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Import one call list file into a campaign; counts follow GLOSSARY.md exactly."""
+    started = time.monotonic()
+    campaign = await get_campaign(pool, tenant_name, campaign_name)
+    region = (options.default_region or campaign.default_country).upper()
+    fmt = detect_format(path)
+    summary = ImportSummary(campaign=campaign.name, encoding=fmt.encoding, delimiter=fmt.delimiter)
+    errors_path = options.errors_path or path.with_name(path.name + ".errors.csv")
+    report = ErrorReport(errors_path, options.error_sample_size)
+    executor: Executor | None = None
+    try:
+        with open_text(path, fmt) as stream:
+            items = records(stream, fmt.delimiter)
+            first = next(items, None)
+            columns, first_is_header = resolve_columns(first, options.column_map, region)
+            if first is not None and not first_is_header:
+                items = itertools.chain([first], items)
+            async with pool.acquire() as conn, conn.transaction():
+                list_id = await lead_store.create_list(
+                    conn, campaign.tenant_id, campaign.id, options.list_name or path.name, str(path)
+                )
+                summary.list_id = list_id
+                if columns is not None:
+                    executor = make_executor(options.workers, path)
+                    await lead_store.create_stage(conn)
+                    writer = BatchWriter(
+                        conn,
+                        (campaign.tenant_id, campaign.id, list_id),
+                        report,
+                        summary,
+                        options.batch_rows,
+                    )
+                    ctx = ImportContext(region, columns)
+                    await _run_chunks(
+                        chunked(items, options.chunk_rows), ctx, executor, writer, progress
+                    )
+                    summary.ambiguous_zone = await lead_store.count_ambiguous_zone(conn, list_id)
+                await lead_store.finish_list(conn, list_id, summary.report())
+                await append_audit(
+                    conn,
+                    tenant_id=campaign.tenant_id,
+                    actor=options.actor,
+                    action="list.import",
+                    subject=f"list:{list_id}",
+                    data=_counts(summary),
+                )
+    finally:
+        report.close()
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    summary.errors = report.sample
+    summary.errors_file = str(errors_path)
+    summary.zone_hint = ZONE_HINT if summary.ambiguous_zone else None
+    summary.seconds = round(time.monotonic() - started, 3)
+    log.info("list imported", extra={"fields": _counts(summary)})
+    return summary
+
+
+def _counts(summary: ImportSummary) -> dict[str, Any]:
+    keys = ("rows", "imported", "invalid", "duplicates", "ambiguous_zone", "list_id")
+    return {k: getattr(summary, k) for k in keys}

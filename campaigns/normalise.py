@@ -1,0 +1,173 @@
+"""Turn raw list records into staging rows: E.164 numbers, validity, zones, custom fields.
+
+Runs in worker processes (pure functions over picklable values). Validity is decided exactly as
+`phonenumbers.is_valid_number` decides it, but the number type is computed once and reused for the
+time-zone lookup, which would otherwise classify the number a second time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import phonenumbers
+from phonenumbers import PhoneMetadata, PhoneNumber, PhoneNumberType
+from phonenumbers.phonenumberutil import (
+    _number_type_helper,
+    is_number_type_geographical,
+    national_significant_number,
+    region_code_for_number,
+)
+
+from campaigns.columns import ColumnMap
+from campaigns.zones import country_zones, geographic_zones, narrow
+
+MAX_PHONE_CHARS = 64
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": ""})
+STAGING_COLUMNS = (
+    "line",
+    "phone",
+    "alt_phones",
+    "first_name",
+    "last_name",
+    "email",
+    "country",
+    "region",
+    "postal_code",
+    "tz_candidates",
+    "tz_explicit",
+    "custom",
+)
+
+
+@dataclass(frozen=True)
+class ImportContext:
+    default_region: str
+    columns: ColumnMap
+
+
+@dataclass(frozen=True)
+class ValidNumber:
+    e164: str
+    region: str
+    zones: tuple[str, ...]
+
+
+@dataclass
+class ChunkResult:
+    copy_data: bytes = b""
+    rows: int = 0
+    valid: int = 0
+    invalid: int = 0
+    errors: list[tuple[int, str, str]] = field(default_factory=list)  # line, reason, raw phone
+
+
+def classify(number: PhoneNumber) -> tuple[str, int] | None:
+    """(region, number type) of a valid number, None if `is_valid_number` would say False."""
+    region = region_code_for_number(number)
+    if region is None or number.country_code is None:
+        return None
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(number.country_code, region)
+    if metadata is None:
+        return None
+    number_type = _number_type_helper(national_significant_number(number), metadata)
+    if number_type == PhoneNumberType.UNKNOWN:
+        return None
+    return region, number_type
+
+
+def normalise_phone(raw: str, default_region: str) -> ValidNumber | str:
+    """A valid number with its zones, or the reason it is invalid."""
+    text = raw.strip()
+    if not text:
+        return "no phone"
+    if len(text) > MAX_PHONE_CHARS:
+        return f"phone field too long ({len(text)} characters)"
+    try:
+        number = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException as exc:
+        return f"unparseable phone: {exc._msg}"
+    found = classify(number)
+    if found is None:
+        return f"not a valid number (default region {default_region})"
+    region, number_type = found
+    assert number.country_code is not None  # classify() checked it
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if is_number_type_geographical(number_type, number.country_code):
+        zones = geographic_zones(e164[1:])
+    else:
+        zones = country_zones(number.country_code)
+    return ValidNumber(e164, region, zones)
+
+
+def _cell(fields: list[str], index: int | None) -> str:
+    if index is None or index >= len(fields):
+        return ""
+    return fields[index].strip()
+
+
+def _copy_value(value: str | None) -> str:
+    return "\\N" if value is None or value == "" else value.translate(COPY_ESCAPES)
+
+
+def _array(items: tuple[str, ...] | list[str]) -> str:
+    return "{" + ",".join(items) + "}"
+
+
+def _row_region(fields: list[str], ctx: ImportContext) -> str:
+    country = _cell(fields, ctx.columns.single.get("country")).upper()
+    return country if country in phonenumbers.SUPPORTED_REGIONS else ctx.default_region
+
+
+def _alt_phones(fields: list[str], ctx: ImportContext, region: str, main: str) -> list[str]:
+    found: list[str] = []
+    for index in ctx.columns.alt_phones:
+        result = normalise_phone(_cell(fields, index), region)
+        if isinstance(result, ValidNumber) and result.e164 != main and result.e164 not in found:
+            found.append(result.e164)
+    return found
+
+
+def staging_line(line: int, fields: list[str], ctx: ImportContext, number: ValidNumber) -> str:
+    """One COPY text line for a valid record."""
+    single = ctx.columns.single
+    region = _cell(fields, single.get("region"))
+    postal = _cell(fields, single.get("postal_code"))
+    zones = narrow(
+        number.zones, number.region, _cell(fields, single.get("timezone")), postal, region
+    )
+    custom = {
+        name: fields[i] for name, i in ctx.columns.custom.items() if i < len(fields) and fields[i]
+    }
+    values = [
+        str(line),
+        number.e164,
+        _array(_alt_phones(fields, ctx, number.region, number.e164)),
+        _copy_value(_cell(fields, single.get("first_name"))),
+        _copy_value(_cell(fields, single.get("last_name"))),
+        _copy_value(_cell(fields, single.get("email"))),
+        number.region,
+        _copy_value(region),
+        _copy_value(postal),
+        _array(zones.candidates),
+        _copy_value(zones.explicit),
+        _copy_value(json.dumps(custom, ensure_ascii=False)),
+    ]
+    return "\t".join(values) + "\n"
+
+
+def normalise_chunk(chunk: list[tuple[int, list[str]]], ctx: ImportContext) -> ChunkResult:
+    """Normalise a chunk of (line, fields) records into COPY data plus counts and errors."""
+    result = ChunkResult(rows=len(chunk))
+    out: list[str] = []
+    for line, fields in chunk:
+        raw = _cell(fields, ctx.columns.phone)
+        number = normalise_phone(raw, _row_region(fields, ctx))
+        if isinstance(number, str):
+            result.invalid += 1
+            result.errors.append((line, number, raw[:MAX_PHONE_CHARS]))
+            continue
+        out.append(staging_line(line, fields, ctx, number))
+    result.valid = len(out)
+    result.copy_data = "".join(out).encode("utf-8")
+    return result

@@ -1,0 +1,1 @@
+"""The `dialer` command: argument parsing, progress, `--json` output, benchmark runners."""

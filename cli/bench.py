@@ -1,0 +1,16 @@
+"""`dialer bench NAME`: the benchmark commands of ../shared/BENCHMARKS.md, one module each."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli import bench_import
+
+BENCHES = [bench_import.register]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("bench", help="run a benchmark against its baseline")
+    benches = parser.add_subparsers(dest="bench", required=True, metavar="BENCH")
+    for register_bench in BENCHES:
+        register_bench(benches)

@@ -1,0 +1,170 @@
+"""`dialer bench import`: end-to-end list import against the bare phonenumbers rate (§4)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import multiprocessing
+import os
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+import psutil
+
+from campaigns import service
+from campaigns.lead_import import ImportOptions, import_list
+from campaigns.models import CampaignDraft
+from cli.context import run_async
+from cli.listgen import ListSpec, write_list
+from cli.output import emit, info
+from cli.progress import Progress
+from config import Settings
+from storage.runtime import open_storage
+
+TARGET_SECONDS_PER_MILLION = 60.0
+TARGET_PEAK_RSS_MB = 400.0
+TARGET_RATIO = 0.6
+BASELINE_MAX_ROWS = 300_000
+SERVER_PROCESS_NAMES = ("postgres", "redis-server", "pg_ctl")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("import", help="list import rows/s vs the bare phonenumbers rate")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=0, help="worker processes (0: one per core)")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark campaign's leads")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(handler=run_bench)
+
+
+def _parse_validate(phones: list[str]) -> int:
+    valid = 0
+    for raw in phones:
+        with contextlib.suppress(phonenumbers.NumberParseException):
+            valid += phonenumbers.is_valid_number(phonenumbers.parse(raw, "US"))
+    return valid
+
+
+def baseline_rate(path: Path, workers: int) -> float:
+    """Bare parse+validate rows/s on `workers` processes over the same file's phones."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        phones = [row[2] for _, row in zip(range(BASELINE_MAX_ROWS), reader, strict=False)]
+    parts = [phones[i::workers] for i in range(workers)]
+    with multiprocessing.get_context("forkserver").Pool(workers) as pool:
+        pool.map(_parse_validate, [p[:100] for p in parts])  # warm the workers up
+        started = time.perf_counter()
+        pool.map(_parse_validate, parts)
+        elapsed = time.perf_counter() - started
+    return len(phones) / elapsed
+
+
+class RssSampler:
+    """Peak of the summed RSS of this process and its children (database servers excluded)."""
+
+    def __init__(self, interval_s: float = 0.05) -> None:
+        self.interval_s = interval_s
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = psutil.Process(os.getpid())
+        while not self._stop.is_set():
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    if proc.name() not in SERVER_PROCESS_NAMES:
+                        total += proc.memory_info().rss
+                except psutil.Error:
+                    continue
+            self.peak_bytes = max(self.peak_bytes, total)
+            self._stop.wait(self.interval_s)
+
+
+async def _measure_import(
+    settings: Settings, path: Path, workers: int, keep: bool
+) -> dict[str, Any]:
+    name = "bench import " + datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
+    progress = Progress("importing")
+    async with open_storage(settings, with_redis=False) as storage:
+        tenant = settings.default_tenant
+        campaign = await service.create_campaign(
+            storage.pool, tenant, CampaignDraft(name=name), actor="bench"
+        )
+        options = ImportOptions(
+            workers=workers, errors_path=path.with_suffix(".errors.csv"), actor="bench"
+        )
+        with RssSampler() as rss:
+            summary = await import_list(storage.pool, tenant, name, path, options, progress.update)
+        progress.close()
+        if not keep:
+            await _drop_campaign(storage.pool, campaign.id)
+    report = summary.report()
+    report["peak_rss_mb"] = round(rss.peak_bytes / 2**20, 1)
+    return report
+
+
+async def _drop_campaign(pool: Any, campaign_id: int) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("DELETE FROM leads WHERE campaign_id = $1", campaign_id)
+        await conn.execute("DELETE FROM lists WHERE campaign_id = $1", campaign_id)
+        await conn.execute("DELETE FROM campaigns WHERE id = $1", campaign_id)
+
+
+def run_bench(args: argparse.Namespace, settings: Settings) -> int:
+    workers = args.workers or os.cpu_count() or 1
+    folder = settings.data_dir / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"import-{args.rows}.csv"
+    info(f"generating {args.rows:,} rows into {path}")
+    expected = write_list(path, ListSpec(rows=args.rows))
+    info(f"measuring the bare phonenumbers parse+validate rate on {workers} processes")
+    baseline = baseline_rate(path, workers)
+    info(f"baseline {baseline:,.0f} rows/s; importing end to end")
+    result = run_async(lambda: _measure_import(settings, path, workers, args.keep))
+    rate = result["rows"] / result["seconds"] if result["seconds"] else 0.0
+    allowed_s = TARGET_SECONDS_PER_MILLION * args.rows / 1_000_000
+    report = {
+        "rows": result["rows"],
+        "imported": result["imported"],
+        "invalid": result["invalid"],
+        "duplicates": result["duplicates"],
+        "ambiguous_zone": result["ambiguous_zone"],
+        "expected": {
+            "rows": expected.rows,
+            "invalid": expected.invalid,
+            "duplicates": expected.duplicates,
+        },
+        "counts_exact": (result["invalid"], result["duplicates"])
+        == (expected.invalid, expected.duplicates),
+        "seconds": result["seconds"],
+        "rows_per_s": round(rate),
+        "baseline_rows_per_s": round(baseline),
+        "ratio": round(rate / baseline, 3),
+        "peak_rss_mb": result["peak_rss_mb"],
+        "workers": workers,
+        "targets": {"seconds": allowed_s, "peak_rss_mb": TARGET_PEAK_RSS_MB, "ratio": TARGET_RATIO},
+    }
+    report["pass"] = (
+        report["seconds"] <= allowed_s
+        and report["peak_rss_mb"] <= TARGET_PEAK_RSS_MB
+        and report["ratio"] >= TARGET_RATIO
+        and report["counts_exact"]
+    )
+    emit(report, as_json=args.json)
+    return 0

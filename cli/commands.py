@@ -1,0 +1,19 @@
+"""The list of command groups the `dialer` parser is built from (one module per group)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from cli import bench, cmd_campaigns, cmd_config, cmd_db, cmd_demo, cmd_lists
+
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+REGISTRY: list[Register] = [
+    cmd_config.register,
+    cmd_db.register,
+    cmd_campaigns.register,
+    cmd_lists.register,
+    cmd_demo.register,
+    bench.register,
+]

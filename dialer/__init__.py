@@ -1,0 +1,1 @@
+"""The engine: campaign runners, hopper, call lifecycle, SIP, media and SMPP adapters."""

@@ -1,0 +1,1 @@
+"""The shared inbound ACD: agents, skills, queues, routing, contacts and tickets with SLA."""

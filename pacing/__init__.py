@@ -1,0 +1,1 @@
+"""Pure pacing controllers, estimators and the call-centre simulator (no IO, no clock)."""

@@ -1,0 +1,1 @@
+"""PostgreSQL pool, SQL migrations, Redis client and keys, embedded servers for the default run."""
