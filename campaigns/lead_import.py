@@ -27,14 +27,14 @@ import asyncpg
 
 from campaigns import lead_store
 from campaigns.columns import ColumnMap, build_column_map, headerless_map, parse_map_option
-from campaigns.csv_source import detect_format, open_text, records
-from campaigns.models import ValidationError
+from campaigns.csv_source import RawChunk, RawRecordReader, Record, detect_format
+from campaigns.models import Campaign, ValidationError
 from campaigns.normalise import (
     ChunkResult,
     ImportContext,
     ValidNumber,
-    normalise_chunk,
     normalise_phone,
+    normalise_raw_chunk,
 )
 from campaigns.service import get_campaign
 from storage.audit import append_audit
@@ -42,7 +42,6 @@ from storage.database import Connection
 
 log = logging.getLogger("campaigns.import")
 
-Record = tuple[int, list[str]]
 INLINE_MAX_BYTES = 2 << 20
 ZONE_HINT = (
     "add a timezone, ZIP or state column to the list (or --map timezone=COLUMN), or have a "
@@ -104,11 +103,6 @@ class ErrorReport:
 
     def close(self) -> None:
         self._fh.close()
-
-
-def chunked(items: Iterator[Record], size: int) -> Iterator[list[Record]]:
-    while chunk := list(itertools.islice(items, size)):
-        yield chunk
 
 
 def resolve_columns(
@@ -193,7 +187,7 @@ class BatchWriter:
 
 
 async def _run_chunks(
-    chunks: Iterator[list[Record]],
+    chunks: Iterator[RawChunk],
     ctx: ImportContext,
     executor: Executor | None,
     writer: BatchWriter,
@@ -204,9 +198,9 @@ async def _run_chunks(
     pending: deque[asyncio.Future[ChunkResult]] = deque()
     for chunk in chunks:
         if executor is None:
-            await writer.add(normalise_chunk(chunk, ctx))
+            await writer.add(normalise_raw_chunk(chunk, ctx))
         else:
-            pending.append(loop.run_in_executor(executor, normalise_chunk, chunk, ctx))
+            pending.append(loop.run_in_executor(executor, normalise_raw_chunk, chunk, ctx))
             while len(pending) >= window:
                 await writer.add(await pending.popleft())
         if progress:
@@ -234,53 +228,64 @@ async def import_list(
     summary = ImportSummary(campaign=campaign.name, encoding=fmt.encoding, delimiter=fmt.delimiter)
     errors_path = options.errors_path or path.with_name(path.name + ".errors.csv")
     report = ErrorReport(errors_path, options.error_sample_size)
-    executor: Executor | None = None
     try:
-        with open_text(path, fmt) as stream:
-            items = records(stream, fmt.delimiter)
-            first = next(items, None)
+        with path.open("rb") as fh:
+            reader = RawRecordReader(fh, fmt)
+            first, first_raw = reader.first_record()
             columns, first_is_header = resolve_columns(first, options.column_map, region)
-            if first is not None and not first_is_header:
-                items = itertools.chain([first], items)
+            chunks = reader.chunks(options.chunk_rows)
+            if first_raw is not None and not first_is_header:
+                chunks = itertools.chain([first_raw], chunks)
+            ctx = ImportContext(region, columns, fmt) if columns else None
             async with pool.acquire() as conn, conn.transaction():
-                list_id = await lead_store.create_list(
-                    conn, campaign.tenant_id, campaign.id, options.list_name or path.name, str(path)
-                )
-                summary.list_id = list_id
-                if columns is not None:
-                    executor = make_executor(options.workers, path)
-                    await lead_store.create_stage(conn)
-                    writer = BatchWriter(
-                        conn,
-                        (campaign.tenant_id, campaign.id, list_id),
-                        report,
-                        summary,
-                        options.batch_rows,
-                    )
-                    ctx = ImportContext(region, columns)
-                    await _run_chunks(
-                        chunked(items, options.chunk_rows), ctx, executor, writer, progress
-                    )
-                    summary.ambiguous_zone = await lead_store.count_ambiguous_zone(conn, list_id)
-                await lead_store.finish_list(conn, list_id, summary.report())
-                await append_audit(
-                    conn,
-                    tenant_id=campaign.tenant_id,
-                    actor=options.actor,
-                    action="list.import",
-                    subject=f"list:{list_id}",
-                    data=_counts(summary),
-                )
+                await _import_in_transaction(conn, campaign, path, options, ctx, chunks, report,
+                                             summary, progress)  # fmt: skip
     finally:
         report.close()
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
     summary.errors = report.sample
     summary.errors_file = str(errors_path)
     summary.zone_hint = ZONE_HINT if summary.ambiguous_zone else None
     summary.seconds = round(time.monotonic() - started, 3)
     log.info("list imported", extra={"fields": _counts(summary)})
     return summary
+
+
+async def _import_in_transaction(
+    conn: Connection,
+    campaign: Campaign,
+    path: Path,
+    options: ImportOptions,
+    ctx: ImportContext | None,
+    chunks: Iterator[RawChunk],
+    report: ErrorReport,
+    summary: ImportSummary,
+    progress: Callable[[int], None] | None,
+) -> None:
+    list_name = options.list_name or path.name
+    list_id = await lead_store.create_list(
+        conn, campaign.tenant_id, campaign.id, list_name, str(path)
+    )
+    summary.list_id = list_id
+    if ctx is not None:
+        await lead_store.create_stage(conn)
+        ids = (campaign.tenant_id, campaign.id, list_id)
+        writer = BatchWriter(conn, ids, report, summary, options.batch_rows)
+        executor = make_executor(options.workers, path)
+        try:
+            await _run_chunks(chunks, ctx, executor, writer, progress)
+        finally:
+            if executor is not None:
+                executor.shutdown(cancel_futures=True)
+        summary.ambiguous_zone = await lead_store.count_ambiguous_zone(conn, list_id)
+    await lead_store.finish_list(conn, list_id, summary.report())
+    await append_audit(
+        conn,
+        tenant_id=campaign.tenant_id,
+        actor=options.actor,
+        action="list.import",
+        subject=f"list:{list_id}",
+        data=_counts(summary),
+    )
 
 
 def _counts(summary: ImportSummary) -> dict[str, Any]:

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 import phonenumbers
 from phonenumbers import PhoneMetadata, PhoneNumber, PhoneNumberType
 from phonenumbers.phonenumberutil import (
+    COUNTRY_CODE_TO_REGION_CODE,
     _number_type_helper,
     is_number_type_geographical,
     national_significant_number,
-    region_code_for_number,
 )
+from phonenumbers.re_util import re_compile
 
 from campaigns.columns import ColumnMap
+from campaigns.csv_source import FileFormat, RawChunk, parse_chunk
 from campaigns.zones import country_zones, geographic_zones, narrow
 
 MAX_PHONE_CHARS = 64
@@ -44,6 +46,7 @@ STAGING_COLUMNS = (
 class ImportContext:
     default_region: str
     columns: ColumnMap
+    file_format: FileFormat
 
 
 @dataclass(frozen=True)
@@ -63,17 +66,39 @@ class ChunkResult:
 
 
 def classify(number: PhoneNumber) -> tuple[str, int] | None:
-    """(region, number type) of a valid number, None if `is_valid_number` would say False."""
-    region = region_code_for_number(number)
-    if region is None or number.country_code is None:
+    """(region, number type) of a valid number; None exactly when `is_valid_number` is False.
+
+    `is_valid_number` finds the region (for shared calling codes such as +1 by computing the
+    number type against each region in turn) and then computes the type again; here the type
+    found during the region search is kept.
+    """
+    country_code = number.country_code
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code or 0)
+    if not regions or country_code is None:
         return None
-    metadata = PhoneMetadata.metadata_for_region_or_calling_code(number.country_code, region)
+    nsn = national_significant_number(number)
+    if len(regions) == 1:
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, regions[0])
+        return _typed(regions[0], nsn, metadata)
+    for region in regions:
+        metadata = PhoneMetadata.metadata_for_region(region.upper(), None)
+        if metadata is None:
+            continue
+        if metadata.leading_digits is not None:
+            if re_compile(metadata.leading_digits).match(nsn):
+                return _typed(region, nsn, metadata)
+        else:
+            number_type = _number_type_helper(nsn, metadata)
+            if number_type != PhoneNumberType.UNKNOWN:
+                return region, number_type
+    return None
+
+
+def _typed(region: str, nsn: str, metadata: PhoneMetadata | None) -> tuple[str, int] | None:
     if metadata is None:
         return None
-    number_type = _number_type_helper(national_significant_number(number), metadata)
-    if number_type == PhoneNumberType.UNKNOWN:
-        return None
-    return region, number_type
+    number_type = _number_type_helper(nsn, metadata)
+    return None if number_type == PhoneNumberType.UNKNOWN else (region, number_type)
 
 
 def normalise_phone(raw: str, default_region: str) -> ValidNumber | str:
@@ -171,3 +196,8 @@ def normalise_chunk(chunk: list[tuple[int, list[str]]], ctx: ImportContext) -> C
     result.valid = len(out)
     result.copy_data = "".join(out).encode("utf-8")
     return result
+
+
+def normalise_raw_chunk(chunk: RawChunk, ctx: ImportContext) -> ChunkResult:
+    """Parse a raw record-aligned chunk of the file, then normalise it (runs in a worker)."""
+    return normalise_chunk(parse_chunk(chunk, ctx.file_format), ctx)

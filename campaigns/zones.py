@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import gzip
+import sys
 import zoneinfo
 from dataclasses import dataclass
+from pathlib import Path
 
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
@@ -95,28 +98,62 @@ def parse_zone(text: str) -> str | None:
     return US_ZONE_ALIASES.get(value.lower())
 
 
-@functools.lru_cache(maxsize=1)
-def _us_zip_table() -> tuple[dict[str, tuple[str, str]], dict[str, frozenset[str]]]:
-    """ZIP → (state, zone) and state → zones, built once per process from `zipcodes`."""
+US_STATE_CODES = (
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN",
+    "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH",
+    "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT",
+    "VT", "VA", "WA", "WV", "WI", "WY", "PR", "VI", "GU", "AS", "MP", "AA", "AE", "AP",
+)  # fmt: skip
+
+
+US_ZIP_FILE = Path(__file__).parent / "data" / "us_zip_zones.tsv.gz"
+
+
+def us_zip_rows_from_zipcodes() -> list[tuple[str, str, str]]:
+    """(ZIP, state, zone) rows from the `zipcodes` package: the source of US_ZIP_FILE.
+
+    Regenerate the file after upgrading `zipcodes` (a test compares the two):
+    `python -c "from campaigns.zones import write_us_zip_file; write_us_zip_file()"`.
+    """
     import zipcodes
 
-    by_zip: dict[str, tuple[str, str]] = {}
+    rows: list[tuple[str, str, str]] = []
+    for state in US_STATE_CODES:
+        for entry in zipcodes.filter_by(state=state):  # type: ignore[no-untyped-call]
+            if entry.get("timezone"):
+                rows.append((entry["zip_code"], state, entry["timezone"]))
+    return sorted(rows)
+
+
+def write_us_zip_file() -> None:
+    text = "".join(f"{z}\t{s}\t{tz}\n" for z, s, tz in us_zip_rows_from_zipcodes())
+    with gzip.GzipFile(US_ZIP_FILE, "wb", mtime=0) as fh:
+        fh.write(text.encode())
+
+
+@functools.lru_cache(maxsize=1)
+def _us_zip_table() -> tuple[dict[str, str], dict[str, frozenset[str]]]:
+    """ZIP → zone and state → zones, loaded once per process from the compact US_ZIP_FILE.
+
+    `zipcodes.list_all()` would materialise 42,000 dicts (~140 MB per worker process, ~1 s); the
+    compact file loads in milliseconds and costs a few MB.
+    """
+    by_zip: dict[str, str] = {}
     by_state: dict[str, set[str]] = {}
-    for entry in zipcodes.list_all():  # type: ignore[no-untyped-call]
-        zone = entry.get("timezone")
-        if not zone:
-            continue
-        by_zip[entry["zip_code"]] = (entry["state"], zone)
-        by_state.setdefault(entry["state"], set()).add(zone)
-    return by_zip, {k: frozenset(v) for k, v in by_state.items()}
+    with gzip.open(US_ZIP_FILE, "rt", encoding="ascii") as fh:
+        for line in fh:
+            zip_code, state, zone = line.rstrip("\n").split("\t")
+            zone = sys.intern(zone)
+            by_zip[zip_code] = zone
+            by_state.setdefault(state, set()).add(zone)
+    return by_zip, {state: frozenset(zones) for state, zones in by_state.items()}
 
 
 def zone_for_zip(postal_code: str) -> str | None:
     digits = postal_code.strip()[:5]
     if len(digits) != 5 or not digits.isdigit():
         return None
-    hit = _us_zip_table()[0].get(digits)
-    return hit[1] if hit else None
+    return _us_zip_table()[0].get(digits)
 
 
 def zones_for_region(country: str, region: str) -> frozenset[str]:

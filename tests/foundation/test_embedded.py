@@ -1,4 +1,4 @@
-"""Embedded PostgreSQL and Redis: first start, reuse, clean stop, clear errors, no permission drift."""
+"""Embedded PostgreSQL and Redis: first start, reuse, clean stop, clear errors, no drift."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def test_stale_lock_gives_clear_message(private_parent: Path) -> None:
 
 def test_unwritable_data_folder_gives_clear_message() -> None:
     data = Path("/proc/dialer-cannot-exist/var")
-    with pytest.raises(EmbeddedServerError, match="not writable.*DIALER_DATA_DIR"):
+    with pytest.raises(EmbeddedServerError, match=r"not writable.*DIALER_DATA_DIR"):
         EmbeddedPostgres(data / "pg", data / "run", "dialer_pg").start()
 
 
