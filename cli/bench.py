@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from cli import bench_import
+from cli import bench_compliance, bench_import
 
-BENCHES = [bench_import.register]
+BENCHES = [bench_import.register, bench_compliance.register]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
