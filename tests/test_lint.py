@@ -11,7 +11,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def tool(name: str) -> str:
-    return shutil.which(name) or str(Path(sys.executable).parent / name)
+    """The tool installed beside this Python (the venv's), else one on PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else (shutil.which(name) or name)
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
