@@ -8,6 +8,7 @@ time-zone lookup, which would otherwise classify the number a second time.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import phonenumbers
@@ -25,6 +26,7 @@ from campaigns.csv_source import FileFormat, RawChunk, parse_chunk
 from campaigns.zones import country_zones, geographic_zones, narrow
 
 MAX_PHONE_CHARS = 64
+NEEDS_COPY_ESCAPE = re.compile(r"[\\\t\n\r\x00]")
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": ""})
 STAGING_COLUMNS = (
     "line",
@@ -132,7 +134,10 @@ def _cell(fields: list[str], index: int | None) -> str:
 
 
 def _copy_value(value: str | None) -> str:
-    return "\\N" if value is None or value == "" else value.translate(COPY_ESCAPES)
+    """A value in COPY text format: empty is NULL; escapes only when a special byte occurs."""
+    if not value:
+        return "\\N"
+    return value if NEEDS_COPY_ESCAPE.search(value) is None else value.translate(COPY_ESCAPES)
 
 
 def _array(items: tuple[str, ...] | list[str]) -> str:
@@ -153,31 +158,37 @@ def _alt_phones(fields: list[str], ctx: ImportContext, region: str, main: str) -
     return found
 
 
+def _custom_json(fields: list[str], custom: dict[str, int]) -> str:
+    values = {name: fields[i] for name, i in custom.items() if i < len(fields) and fields[i]}
+    return json.dumps(values, ensure_ascii=False) if values else "{}"
+
+
 def staging_line(line: int, fields: list[str], ctx: ImportContext, number: ValidNumber) -> str:
     """One COPY text line for a valid record."""
     single = ctx.columns.single
     region = _cell(fields, single.get("region"))
     postal = _cell(fields, single.get("postal_code"))
-    zones = narrow(
-        number.zones, number.region, _cell(fields, single.get("timezone")), postal, region
-    )
-    custom = {
-        name: fields[i] for name, i in ctx.columns.custom.items() if i < len(fields) and fields[i]
-    }
-    values = [
+    zone = _cell(fields, single.get("timezone"))
+    if region or postal or zone:
+        zones = narrow(number.zones, number.region, zone, postal, region)
+        candidates, explicit = zones.candidates, zones.explicit
+    else:
+        candidates, explicit = number.zones, None
+    alt = _alt_phones(fields, ctx, number.region, number.e164) if ctx.columns.alt_phones else ()
+    values = (
         str(line),
         number.e164,
-        _array(_alt_phones(fields, ctx, number.region, number.e164)),
+        _array(alt),
         _copy_value(_cell(fields, single.get("first_name"))),
         _copy_value(_cell(fields, single.get("last_name"))),
         _copy_value(_cell(fields, single.get("email"))),
         number.region,
         _copy_value(region),
         _copy_value(postal),
-        _array(zones.candidates),
-        _copy_value(zones.explicit),
-        _copy_value(json.dumps(custom, ensure_ascii=False)),
-    ]
+        _array(candidates),
+        _copy_value(explicit),
+        _copy_value(_custom_json(fields, ctx.columns.custom)),
+    )
     return "\t".join(values) + "\n"
 
 
