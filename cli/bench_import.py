@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import itertools
 import multiprocessing
 import os
 import threading
@@ -42,27 +43,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(handler=run_bench)
 
 
-def _parse_validate(phones: list[str]) -> int:
-    valid = 0
-    for raw in phones:
-        with contextlib.suppress(phonenumbers.NumberParseException):
-            valid += phonenumbers.is_valid_number(phonenumbers.parse(raw, "US"))
-    return valid
-
-
-def baseline_rate(path: Path, workers: int) -> float:
-    """Bare parse+validate rows/s on `workers` processes over the same file's phones."""
+def _timed_parse_validate(path: Path, index: int, workers: int) -> tuple[int, float]:
+    """In a worker: this worker's share of the file's phones, parsed and validated, timed."""
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         next(reader)
-        phones = [row[2] for _, row in zip(range(BASELINE_MAX_ROWS), reader, strict=False)]
-    parts = [phones[i::workers] for i in range(workers)]
-    with multiprocessing.get_context("forkserver").Pool(workers) as pool:
-        pool.map(_parse_validate, [p[:100] for p in parts])  # warm the workers up
-        started = time.perf_counter()
-        pool.map(_parse_validate, parts)
-        elapsed = time.perf_counter() - started
-    return len(phones) / elapsed
+        rows = itertools.islice(reader, BASELINE_MAX_ROWS)
+        phones = [row[2] for n, row in enumerate(rows) if n % workers == index]
+    started = time.perf_counter()
+    for raw in phones:
+        with contextlib.suppress(phonenumbers.NumberParseException):
+            phonenumbers.is_valid_number(phonenumbers.parse(raw, "US"))
+    return len(phones), time.perf_counter() - started
+
+
+def baseline_rate(path: Path, workers: int) -> float:
+    """Bare parse+validate rows/s on `workers` processes over the same file's phones.
+
+    Each worker reads its own share, so the benchmark's main process never holds the sample.
+    """
+    context = multiprocessing.get_context("forkserver")
+    with context.Pool(workers) as pool:
+        results = pool.starmap(_timed_parse_validate, [(path, i, workers) for i in range(workers)])
+    rows = sum(count for count, _ in results)
+    return rows / max(elapsed for _, elapsed in results)
 
 
 class RssSampler:
@@ -133,10 +137,10 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     path = folder / f"import-{args.rows}.csv"
     info(f"generating {args.rows:,} rows into {path}")
     expected = write_list(path, ListSpec(rows=args.rows))
+    info("importing end to end")
+    result = run_async(lambda: _measure_import(settings, path, workers, args.keep))
     info(f"measuring the bare phonenumbers parse+validate rate on {workers} processes")
     baseline = baseline_rate(path, workers)
-    info(f"baseline {baseline:,.0f} rows/s; importing end to end")
-    result = run_async(lambda: _measure_import(settings, path, workers, args.keep))
     rate = result["rows"] / result["seconds"] if result["seconds"] else 0.0
     allowed_s = TARGET_SECONDS_PER_MILLION * args.rows / 1_000_000
     report = {
