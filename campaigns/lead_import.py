@@ -89,7 +89,13 @@ class ErrorReport:
         self.path = path
         self.sample_size = sample_size
         self.sample: list[dict[str, Any]] = []
-        self._fh: TextIO = path.open("w", encoding="utf-8", newline="")
+        try:
+            self._fh: TextIO = path.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            message = (
+                f"cannot write the error report {path} ({exc.strerror}); choose one with --errors"
+            )
+            raise ValidationError("errors", message) from exc
         self._writer = csv.writer(self._fh)
         self._writer.writerow(["line", "reason", "raw_phone"])
 

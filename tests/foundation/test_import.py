@@ -235,3 +235,13 @@ async def test_every_imported_lead_is_valid_e164_with_zones(
             phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == lead["phone"]
         )
         assert lead["tz_explicit"] or lead["tz_candidates"]
+
+
+async def test_unwritable_error_report_is_a_clear_error(
+    storage: Storage, tmp_path: Path, unique_name: str
+) -> None:
+    campaign = await new_campaign(storage, unique_name)
+    path = write(tmp_path / "ok.csv", "phone\n2125550100\n")
+    options = ImportOptions(errors_path=tmp_path / "missing-folder" / "e.csv")
+    with pytest.raises(ValidationError, match="--errors"):
+        await import_list(storage.pool, "default", campaign, path, options)
