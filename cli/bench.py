@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from cli import bench_compliance, bench_import
+from cli import bench_compliance, bench_import, bench_pacing
 
-BENCHES = [bench_import.register, bench_compliance.register]
+BENCHES = [bench_import.register, bench_compliance.register, bench_pacing.register]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,0 +1,75 @@
+"""One benchmark cell: every policy on one seed's tape, the best static ratio, the ceiling.
+
+Pure: returns plain dicts of metrics; the CLI runner (cli/bench_pacing.py) fans cells out over
+processes, aggregates seeds and prints or plots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from config.vocabulary import DialMode
+from pacing import registry
+from pacing.baselines import CampaignFacts
+from pacing.basic import PowerController
+from pacing.events import PacingSettings
+from pacing.metrics import RunResult
+from pacing.scenarios import scenario
+from pacing.simulator import simulate
+
+POLICIES = ("preview", "progressive", "power", "adapt", "erlang", "predictive")
+GRID = tuple(round(1.0 + 0.1 * i, 1) for i in range(31))
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """What one worker runs: a scenario, a team size and a seed."""
+
+    scenario: str
+    agents: int
+    seed: int
+    p_human: float = 0.25
+    hours: float = 8.0
+    ratio: float = 2.0
+
+
+def best_static(cell: Cell) -> tuple[float | None, RunResult | None]:
+    """The grid ratio with the highest talk fraction whose run never broke the cap by pacing."""
+    config = scenario(cell.scenario, agents=cell.agents, p_human=cell.p_human, hours=cell.hours)
+    best: tuple[float | None, RunResult | None] = (None, None)
+    for ratio in GRID:
+        settings = PacingSettings(mode=DialMode.POWER, ratio=ratio, max_ratio=max(GRID))
+        power = PowerController(settings, respect_budget=False)
+        run = simulate(config, power, cell.seed, abort_on_cap=True)
+        if run.aborted or run.cap_exceeded_by_pacing:
+            continue
+        if best[1] is None or run.talk_fraction > best[1].talk_fraction:
+            best = (ratio, run)
+    return best
+
+
+def run_cell(cell: Cell) -> dict[str, Any]:
+    """Every policy's metrics on the cell's tape, keyed by policy name, plus the anchors."""
+    config = scenario(cell.scenario, agents=cell.agents, p_human=cell.p_human, hours=cell.hours)
+    facts = CampaignFacts(
+        agents=cell.agents,
+        p_human=cell.p_human,
+        talk_s=config.talk_mean_s,
+        wrap_s=config.wrap_mean_s,
+    )
+    settings = PacingSettings(ratio=cell.ratio)
+    out: dict[str, Any] = {}
+    series: list[tuple[float, float, float, float]] = []
+    for name in POLICIES:
+        controller = registry.create(name, settings, facts)
+        run = simulate(config, controller, cell.seed, record_series=name == "predictive")
+        out[name] = run.summary()
+        if name == "predictive":
+            series = run.series
+    ratio, best = best_static(cell)
+    out["best_static"] = best.summary() if best is not None else None
+    if out["best_static"] is not None:
+        out["best_static"]["ratio"] = ratio
+    out["ceiling"] = {"talk_fraction": config.ceiling, "abandon_rate": 0.0}
+    return {"cell": cell, "policies": out, "series": series}
