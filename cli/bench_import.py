@@ -10,7 +10,6 @@ import multiprocessing
 import os
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from cli.listgen import ListSpec, write_list
 from cli.output import emit, info
 from cli.progress import Progress
 from config import Settings
+from storage.database import scratch_database
 from storage.runtime import open_storage
 
 TARGET_SECONDS_PER_MILLION = 60.0
@@ -38,7 +38,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("import", help="list import rows/s vs the bare phonenumbers rate")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=0, help="worker processes (0: one per core)")
-    parser.add_argument("--keep", action="store_true", help="keep the benchmark campaign's leads")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run_bench)
 
@@ -100,34 +99,25 @@ class RssSampler:
             self._stop.wait(self.interval_s)
 
 
-async def _measure_import(
-    settings: Settings, path: Path, workers: int, keep: bool
-) -> dict[str, Any]:
-    name = "bench import " + datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
+async def _measure_import(settings: Settings, path: Path, workers: int) -> dict[str, Any]:
+    """Import into a scratch database on the same server, so the benchmark leaves nothing behind."""
     progress = Progress("importing")
-    async with open_storage(settings, with_redis=False) as storage:
+    async with (
+        open_storage(settings, with_redis=False) as storage,
+        scratch_database(storage.pool, storage.database_dsn, "bench_import") as pool,
+    ):
         tenant = settings.default_tenant
-        campaign = await service.create_campaign(
-            storage.pool, tenant, CampaignDraft(name=name), actor="bench"
-        )
+        name = "bench import"
+        await service.create_campaign(pool, tenant, CampaignDraft(name=name), actor="bench")
         options = ImportOptions(
             workers=workers, errors_path=path.with_suffix(".errors.csv"), actor="bench"
         )
         with RssSampler() as rss:
-            summary = await import_list(storage.pool, tenant, name, path, options, progress.update)
+            summary = await import_list(pool, tenant, name, path, options, progress.update)
         progress.close()
-        if not keep:
-            await _drop_campaign(storage.pool, campaign.id)
     report = summary.report()
     report["peak_rss_mb"] = round(rss.peak_bytes / 2**20, 1)
     return report
-
-
-async def _drop_campaign(pool: Any, campaign_id: int) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("DELETE FROM leads WHERE campaign_id = $1", campaign_id)
-        await conn.execute("DELETE FROM lists WHERE campaign_id = $1", campaign_id)
-        await conn.execute("DELETE FROM campaigns WHERE id = $1", campaign_id)
 
 
 def run_bench(args: argparse.Namespace, settings: Settings) -> int:
@@ -138,7 +128,7 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> int:
     info(f"generating {args.rows:,} rows into {path}")
     expected = write_list(path, ListSpec(rows=args.rows))
     info("importing end to end")
-    result = run_async(lambda: _measure_import(settings, path, workers, args.keep))
+    result = run_async(lambda: _measure_import(settings, path, workers))
     info(f"measuring the bare phonenumbers parse+validate rate on {workers} processes")
     baseline = baseline_rate(path, workers)
     rate = result["rows"] / result["seconds"] if result["seconds"] else 0.0

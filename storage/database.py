@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any, TypeAlias
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from storage import migrations
 from storage.errors import StorageError
 
 log = logging.getLogger("storage.database")
@@ -54,3 +59,28 @@ async def create_pool(dsn: str, min_size: int, max_size: int) -> Pool:
 
 def record_to_dict(record: Any) -> dict[str, Any]:
     return dict(record.items())
+
+
+def with_database(dsn: str, database: str) -> str:
+    """The same server and credentials, another database."""
+    return urlunsplit(urlsplit(dsn)._replace(path=f"/{database}"))
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(
+    admin: Executor, dsn: str, prefix: str, *, migrate: bool = True
+) -> AsyncIterator[Pool]:
+    """A throw-away database on the same server (benchmarks, tests), dropped on exit."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        pool = await create_pool(with_database(dsn, name), 1, 4)
+        try:
+            if migrate:
+                async with pool.acquire() as conn:
+                    await migrations.migrate(conn)
+            yield pool
+        finally:
+            await pool.close()
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

@@ -12,11 +12,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 
-from storage.database import Connection
 from storage.errors import MigrationError
+
+if TYPE_CHECKING:
+    from storage.database import Connection
 
 log = logging.getLogger("storage.migrations")
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -35,6 +35,7 @@ class Storage:
     redis: aioredis.Redis | None
     database_label: str
     redis_label: str | None
+    database_dsn: str = field(default="", repr=False)  # holds credentials: never print it
 
 
 def run_dir(settings: Settings) -> str:
@@ -42,7 +43,7 @@ def run_dir(settings: Settings) -> str:
 
 
 @contextlib.asynccontextmanager
-async def open_database(settings: Settings) -> AsyncIterator[tuple[asyncpg.Pool, str]]:
+async def open_database(settings: Settings) -> AsyncIterator[tuple[asyncpg.Pool, str, str]]:
     embedded: EmbeddedPostgres | None = None
     if settings.database_url:
         dsn, label = settings.database_url, mask_url(settings.database_url)
@@ -61,7 +62,7 @@ async def open_database(settings: Settings) -> AsyncIterator[tuple[asyncpg.Pool,
             dsn, settings.storage.pool_min_size, settings.storage.pool_max_size
         )
         try:
-            yield pool, label
+            yield pool, label, dsn
         finally:
             await _close_pool(pool)
     finally:
@@ -104,7 +105,7 @@ async def open_storage(
 ) -> AsyncIterator[Storage]:
     """PostgreSQL (migrated unless told otherwise) and, if asked, Redis, for one process."""
     async with contextlib.AsyncExitStack() as stack:
-        pool, db_label = await stack.enter_async_context(open_database(settings))
+        pool, db_label, dsn = await stack.enter_async_context(open_database(settings))
         if migrate:
             async with pool.acquire() as conn:
                 await migrations.migrate(conn)
@@ -112,4 +113,4 @@ async def open_storage(
         redis_label: str | None = None
         if with_redis:
             client, redis_label = await stack.enter_async_context(open_redis(settings))
-        yield Storage(pool, client, db_label, redis_label)
+        yield Storage(pool, client, db_label, redis_label, dsn)

@@ -11,8 +11,7 @@ import asyncpg
 import pytest
 
 from config import Settings, load_settings
-from storage import migrations
-from storage.database import create_pool
+from storage.database import scratch_database
 from storage.runtime import Storage, open_storage
 
 
@@ -35,32 +34,10 @@ async def storage(settings: Settings) -> AsyncIterator[Storage]:
 @pytest.fixture
 async def empty_database(storage: Storage) -> AsyncIterator[asyncpg.Pool]:
     """A brand-new, unmigrated database on the session's server, dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    await storage.pool.execute(f'CREATE DATABASE "{name}"')
-    dsn = await _dsn_for(storage.pool, name)
-    pool = await create_pool(dsn, 1, 4)
-    try:
+    async with scratch_database(storage.pool, storage.database_dsn, "t", migrate=False) as pool:
         yield pool
-    finally:
-        await pool.close()
-        await storage.pool.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-async def _dsn_for(pool: asyncpg.Pool, database: str) -> str:
-    async with pool.acquire() as conn:
-        params = conn._params  # type: ignore[attr-defined]
-        addr = conn._addr  # type: ignore[attr-defined]
-    if isinstance(addr, str):  # Unix socket path: <dir>/.s.PGSQL.<port>
-        folder, _, port = addr.rpartition("/.s.PGSQL.")
-        return f"postgresql://{params.user}@/{database}?host={folder}&port={port}"
-    host, port = addr
-    password = f":{params.password}" if params.password else ""
-    return f"postgresql://{params.user}{password}@{host}:{port}/{database}"
 
 
 @pytest.fixture
 def unique_name() -> str:
     return f"test {uuid.uuid4().hex[:10]}"
-
-
-__all__ = ["migrations"]
