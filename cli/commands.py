@@ -5,7 +5,18 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from cli import bench, cmd_campaigns, cmd_config, cmd_db, cmd_demo, cmd_lists
+from cli import (
+    bench,
+    cmd_call,
+    cmd_campaigns,
+    cmd_compliance,
+    cmd_config,
+    cmd_db,
+    cmd_demo,
+    cmd_dnc,
+    cmd_lists,
+    cmd_sim,
+)
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -14,6 +25,10 @@ REGISTRY: list[Register] = [
     cmd_db.register,
     cmd_campaigns.register,
     cmd_lists.register,
+    cmd_compliance.register,
+    cmd_dnc.register,
     cmd_demo.register,
+    cmd_sim.register,
+    cmd_call.register,
     bench.register,
 ]

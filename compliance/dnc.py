@@ -125,6 +125,22 @@ class DncIndex:
         self._extra.setdefault(key, []).append(_Entry(scope, owner, channel, source, expires_at))
         return True
 
+    def set_entries(self, phone_e164: str, hits: Iterable[DncHit]) -> bool:
+        """Replace a number's single entries with what the store holds now (bulk lists kept)."""
+        key = e164_key(phone_e164)
+        if key is None:
+            return False
+        entries = [_Entry(h.scope, h.owner, h.channel, h.source, h.expires_at) for h in hits]
+        if entries:
+            self._extra[key] = entries
+        else:
+            self._extra.pop(key, None)
+        return True
+
+    def clear_entries(self) -> None:
+        """Forget every single entry (before reloading them all); bulk lists are kept."""
+        self._extra.clear()
+
     def remove(
         self,
         phone_e164: str,

@@ -43,6 +43,8 @@ def rule_set_of(facts: ContactFacts) -> RuleSet:
 
 
 def _problems(rules: CampaignRules, rs: RuleSet, channel: Channel) -> tuple[Reason, ...]:
+    if not rules.check_setup:
+        return ()
     key = (id(rules), rs.name, channel)
     cached = _PROBLEMS.get(key)
     if cached is None or cached[0] is not rules:

@@ -150,6 +150,7 @@ class CampaignRules:
     safe_harbour_message: str | None = None
     caller_id: str | None = None
     us_unknown_state: str = "strictest"  # or "federal": which state rules apply without a state
+    check_setup: bool = True  # False only for a bare-number check with no campaign (CLI)
 
     @property
     def live_agent_guaranteed(self) -> bool:

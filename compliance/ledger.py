@@ -84,6 +84,33 @@ class BudgetReport:
         return AbandonState(self.abandons, self.window, self.rates[self.window], self.cap)
 
 
+def window_bounds(window: str, start_ts: float, ts: float) -> tuple[float, float, bool]:
+    """(lo, hi, lo_inclusive) of `window` at `ts` for a ledger started at `start_ts` (hi: ts).
+
+    The stores count events in SQL over the same bounds (lo < t <= hi, or lo <= t <= hi).
+    """
+    if window == CAMPAIGN_TO_DATE:
+        return start_ts, ts, True
+    if window == PERIOD_30D:
+        period = 30 * DAY_S
+        k = max(0, floor((ts - start_ts) / period))
+        return start_ts + k * period, ts, True
+    if window == ROLLING_30D:
+        return ts - 30 * DAY_S, ts, False
+    if window == ROLLING_24H:
+        return ts - DAY_S, ts, False
+    raise ValueError(f"unknown abandon window {window!r}")
+
+
+def report_from_counts(counts: dict[str, Counts], regime: AbandonRegime) -> BudgetReport:
+    """Budget and rates from each window's counts (however they were counted)."""
+    cap = Fraction(repr(regime.cap))
+    budgets = {w: budget_for(c, cap, regime.ofcom_adjusted) for w, c in counts.items()}
+    binding = min(budgets, key=lambda w: budgets[w])
+    rates = {w: abandon_rate(c, regime.ofcom_adjusted) for w, c in counts.items()}
+    return BudgetReport(budgets[binding], binding, counts, rates, regime.cap)
+
+
 @dataclass
 class AbandonLedger:
     """One campaign's (or one group's) drops, agent-handled humans and AMD machines over time."""
@@ -135,28 +162,13 @@ class AbandonLedger:
 
     def counts(self, window: str, now: datetime) -> Counts:
         """Counts in `window` at `now` (events after `now` are not counted)."""
-        ts = now.timestamp()
-        start = self.started_at.timestamp()
-        if window == CAMPAIGN_TO_DATE:
-            return self._between(start, ts, True)
-        if window == PERIOD_30D:
-            period = 30 * DAY_S
-            k = max(0, floor((ts - start) / period))
-            return self._between(start + k * period, ts, True)
-        if window == ROLLING_30D:
-            return self._between(ts - 30 * DAY_S, ts, False)
-        if window == ROLLING_24H:
-            return self._between(ts - DAY_S, ts, False)
-        raise ValueError(f"unknown abandon window {window!r}")
+        lo, hi, lo_inclusive = window_bounds(window, self.started_at.timestamp(), now.timestamp())
+        return self._between(lo, hi, lo_inclusive)
 
     def report(self, now: datetime) -> BudgetReport:
         """Budget and rates on every window of the regime."""
-        cap = Fraction(repr(self.regime.cap))
-        counts = {w: self.counts(w, now) for w in self.regime.windows}
-        budgets = {w: budget_for(c, cap, self.regime.ofcom_adjusted) for w, c in counts.items()}
-        binding = min(budgets, key=lambda w: budgets[w])
-        rates = {w: abandon_rate(c, self.regime.ofcom_adjusted) for w, c in counts.items()}
-        return BudgetReport(budgets[binding], binding, counts, rates, self.regime.cap)
+        return report_from_counts({w: self.counts(w, now) for w in self.regime.windows},
+                                  self.regime)  # fmt: skip
 
     def abandon_budget(self, now: datetime) -> int:
         return self.report(now).abandons

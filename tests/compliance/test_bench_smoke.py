@@ -15,7 +15,9 @@ def test_bench_compliance_smoke(capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()
     bench_compliance.register(sub)
-    args = parser.parse_args(["compliance", "--leads", "3000", "--dnc", "20000", "--json"])
+    args = parser.parse_args(
+        ["compliance", "--leads", "3000", "--dnc", "20000", "--no-db", "--json"]
+    )
     assert args.handler(args, Settings()) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["dnc_imported"] == 20000 and report["dnc_fast_path"]
