@@ -18,6 +18,7 @@ from campaigns.models import (
     validate_draft,
     validate_name,
 )
+from campaigns.zones import parse_zone
 from config.vocabulary import CampaignStatus, DialMode, Purpose, RuleSetName
 from storage.audit import append_audit
 from storage.database import Executor
@@ -66,6 +67,16 @@ async def list_campaigns(db: Executor, tenant_name: str) -> list[Campaign]:
     return await store.list_campaigns(db, await require_tenant(db, tenant_name))
 
 
+def validate_assume_zone(value: str | None) -> str | None:
+    """An IANA zone a manager assumes for leads whose zone stays ambiguous ('' clears it)."""
+    if value in (None, ""):
+        return None
+    zone = parse_zone(str(value))
+    if zone is None or zone != value:
+        raise ValidationError("assume_zone", f"{value!r} is not an IANA time zone name")
+    return zone
+
+
 def validate_changes(campaign: Campaign, changes: dict[str, Any]) -> dict[str, Any]:
     """Check and normalise the fields a manager wants to change."""
     clean: dict[str, Any] = {}
@@ -85,6 +96,8 @@ def validate_changes(campaign: Campaign, changes: dict[str, Any]) -> dict[str, A
             clean[key] = validate_country(value)
         elif key == "caller_id":
             clean[key] = validate_caller_id(value, country)
+        elif key == "assume_zone":
+            clean[key] = validate_assume_zone(value)
         elif key in ("schedule", "settings"):
             if not isinstance(value, dict):
                 raise ValidationError(key, "must be an object")

@@ -51,6 +51,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     update.add_argument("name")
     update.add_argument("--status", choices=["draft", "active", "paused", "completed", "archived"])
     update.add_argument("--rename", dest="new_name")
+    update.add_argument(
+        "--assume-zone",
+        dest="assume_zone",
+        help="IANA zone assumed for leads whose zone stays ambiguous (audited; '' clears)",
+    )
     _common_options(update)
     update.set_defaults(handler=run_update)
 
@@ -121,6 +126,7 @@ def run_update(args: argparse.Namespace, settings: Settings) -> int:
             ("default_country", "default_country"),
             ("caller_id", "caller_id"),
             ("status", "status"),
+            ("assume_zone", "assume_zone"),
             ("name", "new_name"),
         )
         if getattr(args, attr) is not None

@@ -97,3 +97,20 @@ def test_bench_import_smoke(settings: Settings) -> None:
     report = one_json(dialer(settings, "bench", "import", "--rows", "3000", "--json"))
     assert report["counts_exact"] is True
     assert report["rows"] == 3000 and report["baseline_rows_per_s"] > 0
+
+
+async def test_assume_zone_is_validated_and_audited(
+    storage: Storage, settings: Settings, unique_name: str
+) -> None:
+    one_json(dialer(settings, "campaigns", "create", unique_name, "--json"))
+    bad = dialer(settings, "campaigns", "update", unique_name, "--assume-zone", "Mars/Base")
+    assert bad.returncode == 2 and "assume_zone" in bad.stderr
+    args = ("campaigns", "update", unique_name, "--assume-zone", "America/Chicago", "--json")
+    assert one_json(dialer(settings, *args))["assume_zone"] == "America/Chicago"
+    row = await storage.pool.fetchrow(
+        "SELECT a.actor, a.data FROM audit_log a "
+        "JOIN campaigns c ON a.subject = 'campaign:' || c.id "
+        "WHERE c.name = $1 AND a.action = 'campaign.update' ORDER BY a.id DESC LIMIT 1",
+        unique_name,
+    )
+    assert row["data"] == {"assume_zone": "America/Chicago"} and row["actor"] == "cli"
