@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from cli import bench_compliance, bench_import, bench_pacing
+from cli import bench_compliance, bench_import, bench_pacing, bench_sip
 
-BENCHES = [bench_import.register, bench_compliance.register, bench_pacing.register]
+BENCHES = [
+    bench_import.register,
+    bench_compliance.register,
+    bench_pacing.register,
+    bench_sip.register,
+]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

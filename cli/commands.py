@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from cli import (
     bench,
+    cmd_call,
     cmd_campaigns,
     cmd_compliance,
     cmd_config,
@@ -14,6 +15,7 @@ from cli import (
     cmd_demo,
     cmd_dnc,
     cmd_lists,
+    cmd_sim,
 )
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
@@ -26,5 +28,7 @@ REGISTRY: list[Register] = [
     cmd_compliance.register,
     cmd_dnc.register,
     cmd_demo.register,
+    cmd_sim.register,
+    cmd_call.register,
     bench.register,
 ]

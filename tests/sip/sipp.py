@@ -1,0 +1,94 @@
+"""Helpers to run `sipp` (Debian `sip-tester`) as an independent SIP peer on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+def sipp_binary() -> str:
+    """The sipp path; missing sipp fails under CI and skips elsewhere."""
+    path = shutil.which("sipp")
+    if path is None:
+        message = "sipp not found: install it with `apt-get install -y sip-tester`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def free_port(kind: int = socket.SOCK_DGRAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_taken(port: int, kind: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False
+
+
+class Sipp:
+    """One running sipp process; `wait()` returns its exit code (0: every call succeeded)."""
+
+    def __init__(self, process: asyncio.subprocess.Process, port: int, log: Path) -> None:
+        self.process = process
+        self.port = port
+        self.log = log
+
+    async def wait(self, timeout_s: float = 30.0) -> int:
+        async with asyncio.timeout(timeout_s):
+            return await self.process.wait()
+
+    def errors(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+
+
+@contextlib.asynccontextmanager
+async def sipp_uas(
+    scenario: str, tmp_path: Path, *, calls: int, extra: tuple[str, ...] = (), tcp: bool = False
+) -> AsyncIterator[Sipp]:
+    """Start sipp as a UAS with `scenario` for `calls` calls, bounded in time; stop it after."""
+    binary = sipp_binary()
+    kind = socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM
+    port, control = free_port(kind), free_port()
+    log = tmp_path / f"sipp-{port}-errors.log"
+    scenario_path = scenario if scenario.startswith("/") else str(SCENARIOS / scenario)
+    args = [
+        binary, "-sf", scenario_path, "-i", "127.0.0.1", "-ci", "127.0.0.1", "-p", str(port),
+        "-cp", str(control), "-nostdin", "-m", str(calls), "-timeout", "60s", "-timeout_error",
+        "-trace_err", "-error_file", str(log), "-t", "t1" if tcp else "u1", *extra,
+    ]  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        *args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path
+    )
+    try:
+        for _ in range(200):
+            if _port_taken(port, kind) or process.returncode is not None:
+                break
+            await asyncio.sleep(0.01)
+        yield Sipp(process, port, log)
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5):
+                    await process.wait()
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
