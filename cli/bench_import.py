@@ -186,7 +186,7 @@ def build_report(
             "rows": expected.rows,
             "invalid": expected.invalid,
             "duplicates": expected.duplicates,
-        },  # fmt: skip
+        },
         "counts_exact": counted == (expected.invalid, expected.duplicates),
         "seconds": result["seconds"],
         "rows_per_s": round(rate),
