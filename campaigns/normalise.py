@@ -159,7 +159,12 @@ def _alt_phones(fields: list[str], ctx: ImportContext, region: str, main: str) -
 
 
 def _custom_json(fields: list[str], custom: dict[str, int]) -> str:
-    values = {name: fields[i] for name, i in custom.items() if i < len(fields) and fields[i]}
+    """Unknown columns as a JSON object; NUL characters dropped (PostgreSQL rejects them)."""
+    values = {
+        name.replace("\x00", ""): fields[i].replace("\x00", "")
+        for name, i in custom.items()
+        if i < len(fields) and fields[i]
+    }
     return json.dumps(values, ensure_ascii=False) if values else "{}"
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from cli import bench_compliance, bench_import, bench_pacing, bench_sip
+from cli import bench_compliance, bench_import, bench_pacing, bench_sip, bench_sms
 
 BENCHES = [
     bench_import.register,
+    bench_sms.register,
+    bench_sip.register,
     bench_compliance.register,
     bench_pacing.register,
-    bench_sip.register,
 ]
 
 

@@ -16,6 +16,7 @@ from cli import (
     cmd_dnc,
     cmd_lists,
     cmd_sim,
+    cmd_sms,
 )
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
@@ -30,5 +31,6 @@ REGISTRY: list[Register] = [
     cmd_demo.register,
     cmd_sim.register,
     cmd_call.register,
+    cmd_sms.register,
     bench.register,
 ]

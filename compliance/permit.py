@@ -1,7 +1,9 @@
 """The compliance gate as a type: a `Permit` is the only thing the SIP and SMS layers accept.
 
-Permits are minted here and nowhere else: `mint_permit` turns an allowing verdict into one, and
-`mint_operator_test_permit` serves the audited operator tools (`dialer call`, `dialer sms send`).
+Permits are minted here and nowhere else: `mint_permit` turns an allowing verdict into one,
+`mint_operator_test_permit` serves the audited operator tools (`dialer call`, `dialer sms send`),
+and `mint_opt_out_confirmation_permit` allows the one SMS that confirms an opt-out (the number is
+already on DNC, so no verdict could allow it).
 Constructing `Permit(...)` directly raises; a test scans the code for constructions elsewhere.
 """
 
@@ -15,6 +17,8 @@ from config.vocabulary import Channel, Purpose
 _MINT = object()
 DEFAULT_PERMIT_TTL_S = 60.0
 OPERATOR_TEST_RULE = "operator.test"
+OPT_OUT_CONFIRMATION_RULE = "sms.opt-out-confirmation"
+OPT_OUT_CONFIRMATION_TTL_S = 3600.0
 
 
 class PermitError(ValueError):
@@ -92,5 +96,19 @@ def mint_operator_test_permit(
         issued_at=now,
         expires_at=now + timedelta(seconds=ttl_s),
         operator=operator,
+        _token=_MINT,
+    )
+
+
+def mint_opt_out_confirmation_permit(*, phone_e164: str, keyword: str, now: datetime) -> Permit:
+    """A permit for the single informational SMS confirming an opt-out. Callers audit it."""
+    reason = f"{OPT_OUT_CONFIRMATION_RULE}: confirms opt-out keyword {keyword!r}; no other content"
+    return Permit(
+        phone_e164=phone_e164,
+        channel=Channel.SMS,
+        purpose=Purpose.INFORMATIONAL,
+        reasons=(reason,),
+        issued_at=now,
+        expires_at=now + timedelta(seconds=OPT_OUT_CONFIRMATION_TTL_S),
         _token=_MINT,
     )

@@ -70,6 +70,39 @@ class LogSettings:
 
 
 @dataclass(frozen=True)
+class SmsSettings:
+    """SMS over SMPP: the SMSC bind, send rates, the outbox and opt-out handling."""
+
+    smsc_host: str = "127.0.0.1"
+    smsc_port: int = 2775
+    system_id: str = "dialer"
+    password: str | None = secret()
+    system_type: str = ""
+    source_addr: str = ""
+    tls: bool = False
+    window: int = 50
+    concatenation: str = "udh8"  # udh8, udh16 or sar
+    want_receipts: bool = True
+    response_timeout_s: float = 10.0
+    enquire_link_interval_s: float = 30.0
+    bind_rate_per_s: float = 0.0  # submits per second on one bind; 0 = only the window limits
+    destination_interval_s: float = 1.0  # at least this long between two messages to one number
+    opt_out_keywords: str = "STOP,UNSUBSCRIBE,СТОП,ОТПИСКА"  # comma-separated, case-insensitive
+    opt_out_confirmation: str = (
+        "You have been unsubscribed and will receive no more messages. Вы отписаны от рассылки."
+    )
+    node_id: str = ""  # outbox owner name; empty = host:pid:random (unique per process)
+    outbox_poll_s: float = 0.5
+    outbox_takeover_every_s: float = 10.0
+    campaign_batch: int = 100  # leads leased per round by `dialer sms campaign run`
+    lead_lease_s: float = 300.0
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        return tuple(k.strip() for k in self.opt_out_keywords.split(",") if k.strip())
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole effective configuration of one process."""
 
@@ -81,6 +114,7 @@ class Settings:
     imports: ImportSettings = field(default_factory=ImportSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    sms: SmsSettings = field(default_factory=SmsSettings)
 
     @property
     def pg_dir(self) -> Path:

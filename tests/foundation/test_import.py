@@ -245,3 +245,14 @@ async def test_unwritable_error_report_is_a_clear_error(
     options = ImportOptions(errors_path=tmp_path / "missing-folder" / "e.csv")
     with pytest.raises(ValidationError, match="--errors"):
         await import_list(storage.pool, "default", campaign, path, options)
+
+
+async def test_nul_characters_never_fail_the_import(
+    storage: Storage, tmp_path: Path, unique_name: str
+) -> None:
+    campaign = await new_campaign(storage, unique_name)
+    path = write(tmp_path / "nul.csv", "phone,first_name,note\x00x\n2125550100,A\x00n,b\x00c\n")
+    summary = await run_import(storage, campaign, path)
+    assert summary.imported == 1
+    lead = (await leads_of(storage, campaign))[0]
+    assert lead["first_name"] == "An" and lead["custom"] == {"notex": "bc"}
