@@ -175,17 +175,17 @@ class BatchWriter:
             await self.task
             self.task = None
         if self.parts:
-            data, valid = b"".join(self.parts), self.valid
+            parts, valid = self.parts, self.valid
             self.parts, self.valid = [], 0
-            self.task = asyncio.create_task(self._write(data, valid))
+            self.task = asyncio.create_task(self._write(parts, valid))
 
     async def close(self) -> None:
         await self.flush()
         if self.task is not None:
             await self.task
 
-    async def _write(self, data: bytes, valid: int) -> None:
-        duplicates = await lead_store.insert_batch(self.conn, data, *self.ids)
+    async def _write(self, parts: list[bytes], valid: int) -> None:
+        duplicates = await lead_store.insert_batch(self.conn, parts, *self.ids)
         for line, phone in duplicates:
             self.report.duplicate(line, phone)
         self.summary.duplicates += len(duplicates)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+from collections.abc import AsyncIterator
 
 from campaigns.normalise import STAGING_COLUMNS
 from storage.database import Connection
@@ -57,12 +57,17 @@ async def create_stage(conn: Connection) -> None:
 
 
 async def insert_batch(
-    conn: Connection, copy_data: bytes, tenant_id: int, campaign_id: int, list_id: int
+    conn: Connection, parts: list[bytes], tenant_id: int, campaign_id: int, list_id: int
 ) -> list[tuple[int, str]]:
-    """COPY one batch into the stage, move it into leads, return the (line, phone) duplicates."""
-    await conn.copy_to_table(
-        STAGE, source=io.BytesIO(copy_data), columns=list(STAGING_COLUMNS), format="text"
-    )
+    """COPY one batch (COPY text parts) into the stage, move it into leads, return the (line,
+    phone) duplicates. Parts are streamed as they are: joining them would allocate one large
+    buffer per batch, which fragments the heap and makes the process's memory creep."""
+
+    async def stream() -> AsyncIterator[bytes]:
+        for part in parts:
+            yield part
+
+    await conn.copy_to_table(STAGE, source=stream(), columns=list(STAGING_COLUMNS), format="text")
     rows = await conn.fetch(INSERT_FROM_STAGE, tenant_id, campaign_id, list_id)
     await conn.execute(f"TRUNCATE {STAGE}")
     return [(int(r["line"]), str(r["phone"])) for r in rows]
