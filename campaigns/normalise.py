@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import PhoneMetadata, PhoneNumber, PhoneNumberType
@@ -51,8 +52,9 @@ class ImportContext:
     file_format: FileFormat
 
 
-@dataclass(frozen=True)
-class ValidNumber:
+class ValidNumber(NamedTuple):
+    """A valid number in E.164 with its region and candidate zones (a tuple: built per row)."""
+
     e164: str
     region: str
     zones: tuple[str, ...]
