@@ -1,75 +1,90 @@
 """Our predictive controller: dial for the agents about to be free, within the abandon budget.
 
-Each decision forecasts, over the next HORIZON_STEPS seconds, (1) the supply of free agents:
-ready now plus agents whose wrap-up (or talk and then wrap-up) is expected to end, from the
-estimated distributions and each agent's elapsed time in its state; (2) the humans about to
-answer: every call in flight by its elapsed ringing time, every new dial by the ring-time model.
-The overflow of humans over agents (within the connect grace) is approximated as normal at each
-horizon step; the expected abandons E(n) of placing n new calls is the worst step's E[overflow].
-It places the largest n whose marginal abandon risk per expected human stays under a price θ and
-whose total E(n) stays within a share of the ledger's abandon budget. θ follows the campaign's
-abandon slack (target × answers − abandons, with a safety margin): integral control that spends
-what the campaign has earned and no more. Cold start runs progressive until enough answers.
+At most once per simulated second (and on agent-backed events in between) it forecasts, for each
+second τ of the next HORIZON_S seconds, the deficit X_τ = humans answering by τ − busy agents free
+by τ + grace (per call in flight from its elapsed ringing time, per busy agent from its elapsed
+talk or wrap-up), exactly (pacing/outlook.py). New dials are added one at a time while
+
+* the new dial's **marginal risk** — the abandons it adds, its own human's or the later human's
+  whose agent it takes, per expected human — stays at or below a threshold θ, and θ follows the
+  campaign's abandon slack (aim − abandons, aim = cap × answers less a reserve of a few standard
+  deviations): budget earned and not spent raises θ, overspending lowers it (integral control
+  toward an aim just under the cap); and
+* the **hard guard** holds: the chance that abandons overflow the ledger's remaining allowance
+  (floor(cap × answers) − abandons, handed in as `abandon_budget`, less a reserve for AMD false
+  positives) stays below ε.
+
+Cold start runs progressive until the talk model has seen enough completed talks.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from config.vocabulary import AgentState, DialMode
 from pacing import model
 from pacing.controller import backed_calls, clamp_calls
 from pacing.estimators import Resolution
 from pacing.events import AgentChanged, Decision, PacingEvent, PacingSettings, Snapshot
+from pacing.outlook import Outlook
 from pacing.tracker import Tracker
 
 TALK, WRAP = 1, 2
 STATE_CODES = {AgentState.ON_CALL: TALK, AgentState.WRAP_UP: WRAP}
+HORIZON_S = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """The predictive controller's knobs (defaults are the benchmarked ones)."""
+
+    grace_s: float = 2.0
+    warmup_answers: int = 20
+    warmup_talks_per_agent: float = 1.0
+    reserve: float = 2.0
+    reserve_sd: float = 0.4
+    reserve_fp_sd: float = 2.0
+    theta: float = 0.022
+    theta_min: float = 0.002
+    theta_max: float = 0.2
+    slack_scale: float = 2.0
+    slack_scale_sd: float = 0.3
+    epsilon: float = 0.002
+    replan_s: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """One full decision: calls to place and the numbers behind them."""
+
+    calls: int
+    risk: float
+    overflow_p: float
+    expected_free: float
+    theta: float
 
 
 class PredictiveController:
-    """Forecast-driven pacing under a per-decision share of the abandon budget."""
+    """Marginal-risk threshold dialing under an exact guard on the abandon allowance."""
 
     name = "predictive"
     mode = DialMode.PREDICTIVE
 
     def __init__(
-        self,
-        settings: PacingSettings | None = None,
-        *,
-        grace_s: float = 2.0,
-        warmup_answers: int = 50,
-        safety_margin: float = 0.15,
-        price: float = 800.0,
-        slack_scale: float = 3.0,
-        budget_share: float = 1.0,
-        guard_z: float = 2.0,
-        budget_reserve: float = 1.0,
-        exact_limit: int = 60,
-        tail_s: float = 0.0,
+        self, settings: PacingSettings | None = None, tuning: Tuning | None = None
     ) -> None:
         self.settings = settings or PacingSettings()
-        self.grace_s = grace_s
-        self.warmup_answers = warmup_answers
-        self.safety_margin = safety_margin
-        self.price = price
-        self.slack_scale = slack_scale
-        self.budget_share = budget_share
-        self.budget_reserve = budget_reserve
-        self.guard_z = guard_z
-        self.exact_limit = exact_limit
-        self.tail_s = tail_s
+        self.tuning = tuning or Tuning()
         self.tracker = Tracker()
-        self.predicted_abandons = 0.0
-        self.abandons_at_warmup = 0
         self.agent_slot: dict[int, int] = {}
         self.codes = np.zeros(0, dtype=np.int8)
         self.since = np.zeros(0, dtype=np.float64)
         self.tables_due_s = -math.inf
         self.calls_due_s = -math.inf
+        self.next_plan_s = -math.inf
         self.talk_tab = np.zeros((1, model.HORIZON_STEPS))
         self.wrap_tab = np.zeros((1, model.HORIZON_STEPS))
         self.call_tab = np.zeros((1, model.HORIZON_STEPS))
@@ -92,12 +107,12 @@ class PredictiveController:
     def _refresh(self, now: float) -> None:
         est = self.tracker.estimates
         if now >= self.calls_due_s:
-            self.call_tab = model.call_table(est)
+            self.call_tab = model.call_table(est)[:, :HORIZON_S]
             self.calls_due_s = now + 30.0
         if now >= self.tables_due_s:
-            self.talk_tab = model.talk_table(est, self.grace_s)
-            self.wrap_tab = model.wrap_table(est, self.grace_s)
-            self.tables_due_s = now + (120.0 if est.talk.count < 100 else 600.0)
+            self.talk_tab = model.talk_table(est, self.tuning.grace_s - 0.5)[:, :HORIZON_S]
+            self.wrap_tab = model.wrap_table(est, self.tuning.grace_s - 0.5)[:, :HORIZON_S]
+            self.tables_due_s = now + (120.0 if est.talk.count < 200 else 600.0)
 
     def _agent_probs(self, now: float) -> model.Array:
         """Per busy agent: P(free by each horizon step + grace), shaped (agents, steps)."""
@@ -111,14 +126,27 @@ class PredictiveController:
         pending = self.tracker.pending
         placed = np.fromiter(pending.values(), dtype=np.float64, count=len(pending))
         rows = np.minimum(((now - placed) / model.CALL_ROW_S).astype(np.int64), model.CALL_ROWS - 1)
-        return self.call_tab[np.maximum(rows, 0)]
+        probs = self.call_tab[np.maximum(rows, 0)]
+        return probs[probs[:, -1] > 1e-9]
 
-    def price_now(self, snap: Snapshot) -> float:
-        """The price of one abandon in idle agent-seconds: falls as unspent slack accumulates."""
-        aim = self.settings.target_abandon_rate * (1.0 - self.safety_margin)
-        slack = aim * snap.answered_humans - snap.abandoned
-        scale = self.slack_scale + 0.05 * aim * snap.answered_humans
-        return min(1e5, max(20.0, self.price * math.exp(-slack / scale)))
+    def theta_now(self, snap: Snapshot) -> float:
+        """The marginal risk a new dial may carry: rises with slack earned, falls when overspent."""
+        t = self.tuning
+        allowed = self.settings.target_abandon_rate * snap.answered_humans
+        sd = math.sqrt(allowed)
+        fp_sd = math.sqrt(max(0, snap.abandoned - self.tracker.abandoned))
+        reserve = t.reserve + t.reserve_sd * sd + t.reserve_fp_sd * fp_sd
+        slack = allowed - reserve - snap.abandoned
+        scale = t.slack_scale + t.slack_scale_sd * sd
+        return min(t.theta_max, max(t.theta_min, t.theta * math.exp(slack / scale)))
+
+    def _fp_reserve(self, snap: Snapshot, calls: model.Array, new_humans: float) -> int:
+        """Abandons to keep for AMD false positives (abandons no pacing decision caused)."""
+        unexplained = snap.abandoned - self.tracker.abandoned
+        if unexplained <= 0 or snap.answered_humans <= 0:
+            return 0
+        humans = float(calls[:, -1].sum()) + new_humans if calls.size else new_humans
+        return math.ceil(unexplained / snap.answered_humans * humans - 1e-9)
 
     def decide(self, now: float, snap: Snapshot) -> Decision:
         s = self.settings
@@ -126,82 +154,56 @@ class PredictiveController:
         cap = clamp_calls(10**6, snap, s)
         if cap <= backed:
             return Decision(backed, f"no room beyond {backed} agent-backed calls → place {backed}")
+        t = self.tuning
         talks = self.tracker.estimates.talk.count
-        if snap.answered_humans < self.warmup_answers or talks < max(10, 2 * snap.agents_staffed):
+        if snap.answered_humans < t.warmup_answers or talks < max(
+            10, t.warmup_talks_per_agent * snap.agents_staffed
+        ):
             text = (
-                f"warming up ({snap.answered_humans}/{self.warmup_answers} answers): progressive,"
+                f"warming up ({snap.answered_humans} answers, {talks} talks): progressive,"
                 f" {snap.agents_ready} ready, {snap.calls_in_flight} in flight → place {backed}"
             )
-            self.abandons_at_warmup = self.tracker.abandoned
             return Decision(backed, text, 1.0)
+        if now < self.next_plan_s:
+            text = f"between plans: {backed} agent-backed calls → place {backed}"
+            return Decision(backed, text, 1.0)
+        self.next_plan_s = now + t.replan_s
+        plan = self._plan(now, snap, backed, cap)
+        p_h = self.tracker.estimates.shares.share(Resolution.HUMAN)
+        text = (
+            f"{plan.expected_free:.1f} agents expected free within {HORIZON_S} s"
+            f" + {snap.agents_ready} ready, p_human {p_h:.2f}, {snap.calls_in_flight} calls in"
+            f" flight, abandon budget {snap.abandon_budget} → place {plan.calls} (next dial's"
+            f" abandon risk {plan.risk:.1%} vs θ {plan.theta:.1%},"
+            f" P(over budget) {plan.overflow_p:.2%})"
+        )
+        level = (snap.calls_in_flight + plan.calls) / max(
+            1.0, plan.expected_free + snap.agents_ready
+        )
+        return Decision(plan.calls, text, level)
+
+    def _plan(self, now: float, snap: Snapshot, backed: int, cap: int) -> Plan:
+        """Add new dials while the next one's risk ≤ θ and the allowance guard holds."""
         self._refresh(now)
         agents = self._agent_probs(now)
         calls = self._call_probs(now)
-        ready = snap.agents_ready - snap.humans_waiting
+        h0 = self.call_tab[0]
+        p_h = max(float(h0[-1]), 1e-6)
+        ready = snap.agents_ready
         expected_free = float(agents[:, -1].sum())
-        ratio_cap = math.floor(s.max_ratio * max(1.0, expected_free + snap.agents_ready))
+        ratio_cap = math.floor(self.settings.max_ratio * max(1.0, expected_free + ready))
         top = max(backed, min(cap, ratio_cap - snap.calls_in_flight))
-        theta = self.price_now(snap)
-        overflow, idle = self._outlook(calls, agents, ready, top)
-        guard = self._guard(calls, agents, ready, top, snap.abandon_budget)
-        n, risk = self._choose(overflow, idle, guard, backed, theta)
-        p_h = self.tracker.estimates.shares.share(Resolution.HUMAN)
-        text = (
-            f"{expected_free:.1f} agents expected free within"
-            f" {model.HORIZON_STEPS:.0f} s + {snap.agents_ready} ready, p_human {p_h:.2f},"
-            f" {snap.calls_in_flight} calls in flight, abandon budget {snap.abandon_budget},"
-            f" abandon priced {theta:.0f} idle agent-s → place {n} (expected abandons {risk:.2f})"
-        )
-        level = (snap.calls_in_flight + n) / max(1.0, expected_free + snap.agents_ready)
-        return Decision(n, text, level)
-
-    def _outlook(
-        self, calls: model.Array, agents: model.Array, ready: int, top: int
-    ) -> tuple[model.Array, model.Array]:
-        """Expected overflow and idle agents per (new dials, horizon step): exact when small."""
-        h0 = self.call_tab[0]
-        likely = int((agents[:, -1] >= model.POISSON_BELOW).sum())
-        if calls.shape[0] + likely + top <= self.exact_limit:
-            return model.exact_outlook(calls, agents, ready, h0, top)
-        supply = agents.sum(axis=0) + float(ready)
-        n = np.arange(top + 1, dtype=np.float64)[:, None]
-        mean = calls.sum(axis=0)[None, :] + n * h0[None, :] - supply[None, :]
-        var = (calls * (1.0 - calls)).sum(axis=0) + (agents * (1.0 - agents)).sum(axis=0)
-        var = var[None, :] + n * (h0 * (1.0 - h0))[None, :]
-        overflow = model.expected_overflow(mean, var)
-        return overflow, overflow - mean
-
-    def _guard(
-        self, calls: model.Array, agents: model.Array, ready: int, top: int, budget: int
-    ) -> npt.NDArray[np.bool_]:
-        """Which n keep the deficit's upper quantile (mean + z·sd) within the spendable budget."""
-        h0 = self.call_tab[0]
-        n = np.arange(top + 1, dtype=np.float64)[:, None]
-        mean = calls.sum(axis=0) + n * h0 - agents.sum(axis=0) - float(ready)
-        var = (calls * (1.0 - calls)).sum(axis=0) + (agents * (1.0 - agents)).sum(axis=0)
-        sd = np.sqrt(var + n * h0 * (1.0 - h0))
-        spendable = self.budget_share * max(0.0, budget - self.budget_reserve)
-        return np.asarray((mean + self.guard_z * sd * self.calibration <= spendable).all(axis=1))
-
-    def _choose(
-        self,
-        overflow: model.Array,
-        idle: model.Array,
-        guard: npt.NDArray[np.bool_],
-        backed: int,
-        price_s: float,
-    ) -> tuple[int, float]:
-        """The n minimising idle agent-seconds + price × abandons, within the budget guard."""
-        top = overflow.shape[0] - 1
-        risk = overflow.max(axis=1) * self.calibration
-        cost = (idle.sum(axis=1) + self.tail_s * idle[:, -1]) * model.STEP_S + price_s * risk
-        cost[~guard & (np.arange(top + 1) > backed)] = np.inf
-        chosen = max(int(np.argmin(cost)), min(backed, top))
-        self.predicted_abandons += max(0.0, float(risk[chosen] - risk[0])) / self.calibration
-        return chosen, float(risk[chosen])
-
-    @property
-    def calibration(self) -> float:
-        """Realised ÷ forecast abandons since warm-up (with a prior of 2 each), in [0.7, 5]."""
-        seen = self.tracker.abandoned - self.abandons_at_warmup
-        return min(5.0, max(0.7, (seen + 2.0) / (self.predicted_abandons + 2.0)))
+        theta = self.theta_now(snap)
+        over = max(0, snap.abandon_budget - self._fp_reserve(snap, calls, top * p_h)) + 1
+        outlook = Outlook(calls, agents, ready, top, waiting=snap.humans_waiting)
+        n, risk, overflow_p = 0, 0.0, float(outlook.tail(over).max())
+        while n < top:
+            risk = outlook.marginal_risk(h0) / p_h
+            if n >= backed and risk > theta:
+                break
+            outlook.add_dial(h0)
+            after = float(outlook.tail(over).max())
+            if n >= backed and after > self.tuning.epsilon:
+                break
+            n, overflow_p = n + 1, after
+        return Plan(n, risk, overflow_p, expected_free, theta)
