@@ -112,8 +112,10 @@ async def test_retransmissions_under_loss(tmp_path: Path) -> None:
             results = await asyncio.gather(*(_run(c) for c in placed))
             stats = trunk.stats
         await sipp.wait()
-    outcomes = [_ended(events).outcome for events in results]
-    assert outcomes.count(CallOutcome.ANSWERED) >= calls - 1, outcomes
+    ends = [_ended(events) for events in results]
+    outcomes = [end.outcome for end in ends]
+    detail = [(end.outcome.value, end.sip_code, end.reason) for end in ends]
+    assert outcomes.count(CallOutcome.ANSWERED) >= calls - 1, (detail, sipp.errors())
     assert stats.get("retransmissions", 0) > 0
 
 
