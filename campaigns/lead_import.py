@@ -185,11 +185,12 @@ class BatchWriter:
             await self.task
 
     async def _write(self, parts: list[bytes], valid: int) -> None:
-        duplicates = await lead_store.insert_batch(self.conn, parts, *self.ids)
+        ambiguous, duplicates = await lead_store.insert_batch(self.conn, parts, *self.ids)
         for line, phone in duplicates:
             self.report.duplicate(line, phone)
         self.summary.duplicates += len(duplicates)
         self.summary.imported += valid - len(duplicates)
+        self.summary.ambiguous_zone += ambiguous
 
 
 async def _run_chunks(
@@ -282,7 +283,6 @@ async def _import_in_transaction(
         finally:
             if executor is not None:
                 executor.shutdown(cancel_futures=True)
-        summary.ambiguous_zone = await lead_store.count_ambiguous_zone(conn, list_id)
     await lead_store.finish_list(conn, list_id, summary.report())
     await append_audit(
         conn,

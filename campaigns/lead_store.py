@@ -19,6 +19,7 @@ CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
 
 # First occurrence in the file wins (DISTINCT ON ... ORDER BY line); the unique index on
 # (campaign_id, phone) rejects numbers already in the campaign, including earlier batches.
+# One row comes back: how many inserted leads keep an ambiguous zone, and the duplicates.
 INSERT_FROM_STAGE = f"""
 WITH inserted AS (
     INSERT INTO leads (tenant_id, campaign_id, list_id, phone, alt_phones, first_name, last_name,
@@ -29,12 +30,15 @@ WITH inserted AS (
     FROM {STAGE}
     ORDER BY phone, line
     ON CONFLICT (campaign_id, phone) DO NOTHING
-    RETURNING source_line
+    RETURNING source_line, (tz_explicit IS NULL AND cardinality(tz_candidates) <> 1) AS ambiguous
+), duplicates AS (
+    SELECT s.line, s.phone FROM {STAGE} s
+    LEFT JOIN inserted i ON i.source_line = s.line
+    WHERE i.source_line IS NULL
 )
-SELECT s.line, s.phone FROM {STAGE} s
-LEFT JOIN inserted i ON i.source_line = s.line
-WHERE i.source_line IS NULL
-ORDER BY s.line
+SELECT (SELECT count(*) FROM inserted WHERE ambiguous) AS ambiguous,
+       (SELECT coalesce(array_agg(line ORDER BY line), '{{}}') FROM duplicates) AS lines,
+       (SELECT coalesce(array_agg(phone ORDER BY line), '{{}}') FROM duplicates) AS phones
 """
 
 
@@ -58,19 +62,21 @@ async def create_stage(conn: Connection) -> None:
 
 async def insert_batch(
     conn: Connection, parts: list[bytes], tenant_id: int, campaign_id: int, list_id: int
-) -> list[tuple[int, str]]:
-    """COPY one batch (COPY text parts) into the stage, move it into leads, return the (line,
-    phone) duplicates. Parts are streamed as they are: joining them would allocate one large
-    buffer per batch, which fragments the heap and makes the process's memory creep."""
+) -> tuple[int, list[tuple[int, str]]]:
+    """COPY one batch (COPY text parts) into the stage and move it into leads; return how many
+    inserted leads keep an ambiguous zone and the (line, phone) duplicates. Parts are streamed
+    as they are: joining them would allocate one large buffer per batch, which fragments the
+    heap and makes the process's memory creep."""
 
     async def stream() -> AsyncIterator[bytes]:
         for part in parts:
             yield part
 
     await conn.copy_to_table(STAGE, source=stream(), columns=list(STAGING_COLUMNS), format="text")
-    rows = await conn.fetch(INSERT_FROM_STAGE, tenant_id, campaign_id, list_id)
+    row = await conn.fetchrow(INSERT_FROM_STAGE, tenant_id, campaign_id, list_id)
     await conn.execute(f"TRUNCATE {STAGE}")
-    return [(int(r["line"]), str(r["phone"])) for r in rows]
+    assert row is not None
+    return int(row["ambiguous"]), list(zip(row["lines"], row["phones"], strict=True))
 
 
 async def finish_list(
@@ -87,13 +93,3 @@ async def finish_list(
         counts["ambiguous_zone"],
         status,
     )
-
-
-async def count_ambiguous_zone(conn: Connection, list_id: int) -> int:
-    """Leads of a list whose callee zone is unknown or still spans several zones."""
-    value = await conn.fetchval(
-        "SELECT count(*) FROM leads WHERE list_id = $1 AND tz_explicit IS NULL "
-        "AND cardinality(tz_candidates) <> 1",
-        list_id,
-    )
-    return int(value)

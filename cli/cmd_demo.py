@@ -10,6 +10,7 @@ from typing import Any
 from campaigns import service, store
 from campaigns.lead_import import ImportOptions, import_list
 from campaigns.models import CampaignDraft
+from cli.cmd_lists import summary_lines
 from cli.context import run_async
 from cli.output import emit, info
 from config import Settings
@@ -47,5 +48,11 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
                 "leads_by_status": counts,
             }
 
-    emit(run_async(main), as_json=args.json)
+    report = run_async(main)
+    if args.json:
+        emit(report, as_json=True)
+    else:
+        print(f"campaign {report['campaign']!r} (id {report['campaign_id']})")
+        print("\n".join(summary_lines(report["import"])))
+        print(f"leads by status: {report['leads_by_status']}")
     return 0

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from campaigns.lead_import import ImportOptions, ImportSummary, import_list
 from cli.context import CommandError, run_async
-from cli.output import emit, info
+from cli.output import emit
 from cli.progress import Progress
 from config import Settings
 from storage.runtime import open_storage
@@ -48,6 +49,24 @@ def run_list_import(
         progress.close()
 
 
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    """The import summary for people (the --json form carries the same fields)."""
+    lines = [
+        f"rows {report['rows']:,}: imported {report['imported']:,}, invalid {report['invalid']:,}, "
+        f"duplicates {report['duplicates']:,} ({report['seconds']:.2f} s)",
+        f"file: {report['encoding']}, delimiter {report['delimiter']!r}",
+    ]
+    if report["ambiguous_zone"]:
+        lines.append(
+            f"ambiguous time zone: {report['ambiguous_zone']:,} leads; {report['zone_hint']}"
+        )
+    for error in report["errors"]:
+        lines.append(f"  line {error['line']}: {error['reason']} ({error['raw_phone']!r})")
+    if report["invalid"] or report["duplicates"]:
+        lines.append(f"full report: {report['errors_file']}")
+    return lines
+
+
 def run_import(args: argparse.Namespace, settings: Settings) -> int:
     options = ImportOptions(
         default_region=args.country,
@@ -60,7 +79,8 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
     )
     tenant = args.tenant or settings.default_tenant
     summary = run_list_import(settings, tenant, args.campaign, args.file, options)
-    if summary.zone_hint:
-        info(f"{summary.ambiguous_zone} leads have an ambiguous time zone: {summary.zone_hint}")
-    emit(summary.report(), as_json=args.json)
+    if args.json:
+        emit(summary.report(), as_json=True)
+    else:
+        print("\n".join(summary_lines(summary.report())))
     return 0
