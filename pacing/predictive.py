@@ -12,7 +12,10 @@ talk or wrap-up), exactly (pacing/outlook.py). New dials are added one at a time
   toward an aim just under the cap); and
 * the **hard guard** holds: the chance that abandons overflow the ledger's remaining allowance
   (floor(cap × answers) − abandons, handed in as `abandon_budget`, less a reserve for AMD false
-  positives) stays below ε.
+  positives, and a burst reserve growing with √(humans expected)) stays below ε.
+
+Busy agents' freeing probabilities are discounted by `Tuning.free_scale` (a calibration: the raw
+forecast under-counted abandons by about a third).
 
 Cold start runs progressive until the talk model has seen enough completed talks.
 """
@@ -43,7 +46,7 @@ class Tuning:
 
     grace_s: float = 2.0
     warmup_answers: int = 20
-    warmup_talks_per_agent: float = 1.0
+    warmup_talks_per_agent: float = 3.0
     reserve: float = 2.0
     reserve_sd: float = 0.4
     reserve_fp_sd: float = 2.0
@@ -53,6 +56,10 @@ class Tuning:
     slack_scale: float = 2.0
     slack_scale_sd: float = 0.3
     epsilon: float = 0.002
+    guard_reserve: float = 1.5
+    guard_reserve_sd: float = 0.4
+    guard_union: bool = False
+    free_scale: float = 0.8
     replan_s: float = 1.0
 
 
@@ -148,6 +155,19 @@ class PredictiveController:
         humans = float(calls[:, -1].sum()) + new_humans if calls.size else new_humans
         return math.ceil(unexplained / snap.answered_humans * humans - 1e-9)
 
+    def _allowance(self, snap: Snapshot, calls: model.Array, new_humans: float) -> int:
+        """Abandons the guard may risk: the ledger's budget less the AMD false-positive reserve
+        and a burst reserve growing with the humans the outlook expects."""
+        t = self.tuning
+        humans = (float(calls[:, -1].sum()) if calls.size else 0.0) + new_humans
+        burst = math.floor(t.guard_reserve + t.guard_reserve_sd * math.sqrt(humans))
+        return max(0, snap.abandon_budget - self._fp_reserve(snap, calls, new_humans) - burst)
+
+    def _overflow(self, outlook: Outlook, over: int) -> float:
+        """P(abandons overflow the allowance): the worst step, or the union bound over steps."""
+        tail = outlook.tail(over)
+        return float(tail.sum() if self.tuning.guard_union else tail.max())
+
     def decide(self, now: float, snap: Snapshot) -> Decision:
         s = self.settings
         backed = clamp_calls(backed_calls(snap), snap, s)
@@ -191,18 +211,19 @@ class PredictiveController:
         p_h = max(float(h0[-1]), 1e-6)
         ready = snap.agents_ready
         expected_free = float(agents[:, -1].sum())
+        agents = agents * self.tuning.free_scale
         ratio_cap = math.floor(self.settings.max_ratio * max(1.0, expected_free + ready))
         top = max(backed, min(cap, ratio_cap - snap.calls_in_flight))
         theta = self.theta_now(snap)
-        over = max(0, snap.abandon_budget - self._fp_reserve(snap, calls, top * p_h)) + 1
+        over = self._allowance(snap, calls, top * p_h) + 1
         outlook = Outlook(calls, agents, ready, top, waiting=snap.humans_waiting)
-        n, risk, overflow_p = 0, 0.0, float(outlook.tail(over).max())
+        n, risk, overflow_p = 0, 0.0, self._overflow(outlook, over)
         while n < top:
             risk = outlook.marginal_risk(h0) / p_h
             if n >= backed and risk > theta:
                 break
             outlook.add_dial(h0)
-            after = float(outlook.tail(over).max())
+            after = self._overflow(outlook, over)
             if n >= backed and after > self.tuning.epsilon:
                 break
             n, overflow_p = n + 1, after

@@ -9,9 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pacing.events import Snapshot
+from config.vocabulary import AgentState
+from pacing.controller import backed_calls
+from pacing.events import AgentChanged, PacingSettings, Snapshot
 from pacing.outlook import Outlook
-from pacing.predictive import PredictiveController
+from pacing.predictive import PredictiveController, Tuning
+from tests.pacing.test_invariants import warmed
 
 probabilities = st.floats(0.05, 0.95)
 
@@ -105,3 +108,26 @@ def test_threshold_rises_with_unspent_budget_and_falls_when_overspent() -> None:
     spent = controller.theta_now(snap(1000, 30))
     assert thrifty > on_aim > spent
     assert spent < controller.tuning.theta < thrifty
+
+
+def test_burst_reserve_grows_with_the_humans_expected() -> None:
+    controller = PredictiveController(tuning=Tuning(guard_reserve=1.0, guard_reserve_sd=0.5))
+    budget = snap(1000, 0)  # 30 abandons left, none of them AMD false positives
+    few = np.full((4, 2), 0.25)  # one human expected → reserve floor(1 + 0.5) = 1
+    many = np.full((64, 2), 0.25)  # sixteen → floor(1 + 2) = 3
+    assert controller._allowance(budget, few, 0.0) == 29
+    assert controller._allowance(budget, many, 0.0) == 27
+    assert controller._allowance(snap(100, 0), many, 0.0) == 0  # 3 − 3
+
+
+def test_discounting_agents_freeing_never_dials_more() -> None:
+    plain = warmed("predictive", PacingSettings(), 20)
+    cautious = warmed("predictive", PacingSettings(), 20)
+    assert isinstance(plain, PredictiveController) and isinstance(cautious, PredictiveController)
+    cautious.tuning = Tuning(free_scale=0.5)
+    for agent in range(12):
+        for controller in (plain, cautious):
+            controller.observe(AgentChanged(500.0, agent, AgentState.ON_CALL))
+    busy = Snapshot(3, 20, 2, 0, 14, 80, 10, 400, 2)
+    assert cautious.decide(600.0, busy).calls <= plain.decide(600.0, busy).calls
+    assert plain.decide(601.0, busy).calls > backed_calls(busy)  # the discount had room to bite
