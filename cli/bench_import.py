@@ -69,12 +69,24 @@ def baseline_rate(path: Path, workers: int) -> tuple[float, float]:
 
 class ResourceSampler:
     """Peak summed RSS of this process and its children, and CPU seconds of them and of the
-    PostgreSQL backends serving `database` (found by process title, embedded server only)."""
+    PostgreSQL backends serving `database` (found by process title, embedded server only).
 
-    def __init__(self, database: str | None, interval_s: float = 0.05) -> None:
+    Cheap enough not to distort what it measures: process handles are kept between samples, the
+    children are listed each sample (workers start after it), and the server's backends are
+    looked up by title only at the start and every `backend_scan_s` (walking every process's
+    command line each sample once cost more CPU than the import's main process).
+    """
+
+    def __init__(
+        self, database: str | None, interval_s: float = 0.1, backend_scan_s: float = 2.0
+    ) -> None:
         self.database = database
         self.interval_s = interval_s
+        self.backend_scan_s = backend_scan_s
         self.peak_bytes = 0
+        self._me = psutil.Process(os.getpid())
+        self._handles: dict[int, tuple[psutil.Process, bool]] = {}  # pid -> (process, is server)
+        self._backends_scanned_at = -float("inf")
         self._start_cpu: dict[int, float] = {}
         self._last_cpu: dict[int, tuple[bool, float]] = {}  # pid -> (is server, cpu s)
         self._stop = threading.Event()
@@ -97,26 +109,29 @@ class ResourceSampler:
             if is_server == server
         )
 
-    def _processes(self) -> list[tuple[psutil.Process, bool]]:
-        me = psutil.Process(os.getpid())
-        found = [(p, False) for p in [me, *me.children(recursive=True)]]
-        if self.database:
+    def _refresh_handles(self) -> None:
+        for child in [self._me, *self._me.children(recursive=True)]:
+            self._handles.setdefault(child.pid, (child, False))
+        now = time.monotonic()
+        if self.database and now - self._backends_scanned_at >= self.backend_scan_s:
+            self._backends_scanned_at = now
             for proc in psutil.process_iter(["cmdline"]):
                 title = " ".join(proc.info["cmdline"] or ())
                 if title.startswith("postgres:") and f" {self.database} " in title:
-                    found.append((proc, True))
-        return found
+                    self._handles.setdefault(proc.pid, (proc, True))
 
     def _sample(self) -> dict[int, tuple[bool, float]]:
+        self._refresh_handles()
         rss = 0
-        for proc, is_server in self._processes():
+        for pid, (proc, is_server) in list(self._handles.items()):
             try:
-                times = proc.cpu_times()
-                self._last_cpu[proc.pid] = (is_server, times.user + times.system)
-                if not is_server and proc.name() not in SERVER_PROCESS_NAMES:
-                    rss += proc.memory_info().rss
+                with proc.oneshot():
+                    times = proc.cpu_times()
+                    self._last_cpu[pid] = (is_server, times.user + times.system)
+                    if not is_server and proc.name() not in SERVER_PROCESS_NAMES:
+                        rss += proc.memory_info().rss
             except psutil.Error:
-                continue
+                del self._handles[pid]  # ended: its last CPU reading stays counted
         self.peak_bytes = max(self.peak_bytes, rss)
         return dict(self._last_cpu)
 
