@@ -44,6 +44,17 @@ class ShareEstimator:
     def share(self, resolution: Resolution) -> float:
         return self._shares[resolution]
 
+    def upper_bound(self, resolution: Resolution, z: float = 3.0) -> float:
+        """A Wilson score upper bound on a share from the observations so far (1 with none)."""
+        n = min(self.count, self.window)
+        if n == 0:
+            return 1.0
+        p = self._shares[resolution]
+        z2n = z * z / n
+        centre = p + z2n / 2.0
+        spread = z * math.sqrt(p * (1.0 - p) / n + z2n / (4.0 * n))
+        return min(1.0, (centre + spread) / (1.0 + z2n))
+
 
 class LogNormalEstimator:
     """EWMA of log-durations: a lognormal model with a mean and a coefficient of variation."""

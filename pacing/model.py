@@ -86,15 +86,19 @@ def _survival(x: Array, est: LogNormalEstimator) -> Array:
     return np.asarray(1.0 - lognormal_cdf(x, est))
 
 
-def call_table(est: Estimates) -> Array:
-    """P(a call still pending after e turns human within τ), rows e = 0, 0.25, … s."""
+def call_table(est: Estimates, p_human: float | None = None) -> Array:
+    """P(a call still pending after e turns human within τ), rows e = 0, 0.25, … s.
+
+    `p_human` replaces the estimated human share (the other shares scale to fill the rest), e.g.
+    an upper confidence bound while the share is still being learnt."""
     e = np.arange(CALL_ROWS, dtype=np.float64)[:, None] * CALL_ROW_S
     tau = np.arange(1, HORIZON_STEPS + 1, dtype=np.float64)[None, :] * STEP_S
     sh = est.shares
-    p_h = sh.share(Resolution.HUMAN)
-    pending = (
-        p_h * _survival(e, est.ring)
-        + sh.share(Resolution.MACHINE) * _survival(e, est.machine)
+    estimated = sh.share(Resolution.HUMAN)
+    p_h = estimated if p_human is None else p_human
+    rest = (1.0 - p_h) / max(1.0 - estimated, 1e-12)
+    pending = p_h * _survival(e, est.ring) + rest * (
+        sh.share(Resolution.MACHINE) * _survival(e, est.machine)
         + sh.share(Resolution.QUICK_FAIL) * _survival(e, est.quick_fail)
         + sh.share(Resolution.NO_ANSWER) * _survival(e, est.no_answer)
     )

@@ -17,7 +17,11 @@ talk or wrap-up), exactly (pacing/outlook.py). New dials are added one at a time
 Busy agents' freeing probabilities are discounted by `Tuning.free_scale` (a calibration: the raw
 forecast under-counted abandons by about a third).
 
-Cold start runs progressive until the talk model has seen enough completed talks.
+Warm-up: until the talk model has seen enough completed talks (the first to complete are the
+short ones, so an early talk model over-forecasts agents freeing), the same plan runs cautiously:
+talking agents are not counted as freeing within the horizon, agents in wrap-up only once the
+wrap-up model has its own observations, and the human share is its upper confidence bound (all
+of it, 1, before any call has resolved: every dial then needs a ready agent, i.e. progressive).
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ class Tuning:
     grace_s: float = 2.0
     warmup_answers: int = 20
     warmup_talks_per_agent: float = 3.0
+    warmup_wraps: int = 20
+    warmup_share_z: float = 3.0
     reserve: float = 2.0
     reserve_sd: float = 0.4
     reserve_fp_sd: float = 2.0
@@ -61,6 +67,7 @@ class Tuning:
     guard_union: bool = False
     free_scale: float = 0.8
     replan_s: float = 1.0
+    fp_guard_answers: int = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,20 +128,38 @@ class PredictiveController:
             self.wrap_tab = model.wrap_table(est, self.tuning.grace_s - 0.5)[:, :HORIZON_S]
             self.tables_due_s = now + (120.0 if est.talk.count < 200 else 600.0)
 
-    def _agent_probs(self, now: float) -> model.Array:
-        """Per busy agent: P(free by each horizon step + grace), shaped (agents, steps)."""
+    def _agent_probs(
+        self, now: float, *, talking: bool = True, wrapping: bool = True
+    ) -> model.Array:
+        """Per busy agent: P(free by each horizon step + grace), shaped (agents, steps); agents
+        talking or in wrap-up are left out (never freeing) when not `talking` / `wrapping`."""
         elapsed = np.maximum(now - self.since, 0.0).astype(np.int64)
+        empty = np.zeros((0, HORIZON_S))
         talk = self.talk_tab[np.minimum(elapsed[self.codes == TALK], model.TALK_ROWS - 1)]
         wrap = self.wrap_tab[np.minimum(elapsed[self.codes == WRAP], model.WRAP_ROWS - 1)]
-        return np.concatenate([wrap, talk], axis=0)
+        return np.concatenate([wrap if wrapping else empty, talk if talking else empty], axis=0)
 
-    def _call_probs(self, now: float) -> model.Array:
-        """Per call in flight: P(a human answers by each horizon step), shaped (calls, steps)."""
+    def _call_probs(self, now: float, call_tab: model.Array, in_flight: int) -> model.Array:
+        """Per call in flight: P(a human answers by each horizon step), shaped (calls, steps).
+        Calls the snapshot counts but no event announced yet are taken as just placed."""
         pending = self.tracker.pending
         placed = np.fromiter(pending.values(), dtype=np.float64, count=len(pending))
+        placed = np.concatenate([placed, np.full(max(0, in_flight - len(pending)), now)])
         rows = np.minimum(((now - placed) / model.CALL_ROW_S).astype(np.int64), model.CALL_ROWS - 1)
-        probs = self.call_tab[np.maximum(rows, 0)]
+        probs = call_tab[np.maximum(rows, 0)]
         return probs[probs[:, -1] > 1e-9]
+
+    def warming_up(self, snap: Snapshot) -> bool:
+        """True until the talk model has seen enough completed talks to forecast talking agents."""
+        t = self.tuning
+        talks = self.tracker.estimates.talk.count
+        enough_talks = max(10.0, t.warmup_talks_per_agent * snap.agents_staffed)
+        return snap.answered_humans < t.warmup_answers or talks < enough_talks
+
+    def _warm_p_human(self) -> float:
+        """The human share used while warming up: its upper confidence bound."""
+        shares = self.tracker.estimates.shares
+        return shares.upper_bound(Resolution.HUMAN, self.tuning.warmup_share_z)
 
     def theta_now(self, snap: Snapshot) -> float:
         """The marginal risk a new dial may carry: rises with slack earned, falls when overspent."""
@@ -175,22 +200,21 @@ class PredictiveController:
         if cap <= backed:
             return Decision(backed, f"no room beyond {backed} agent-backed calls → place {backed}")
         t = self.tuning
-        talks = self.tracker.estimates.talk.count
-        if snap.answered_humans < t.warmup_answers or talks < max(
-            10, t.warmup_talks_per_agent * snap.agents_staffed
-        ):
-            text = (
-                f"warming up ({snap.answered_humans} answers, {talks} talks): progressive,"
-                f" {snap.agents_ready} ready, {snap.calls_in_flight} in flight → place {backed}"
-            )
-            return Decision(backed, text, 1.0)
         if now < self.next_plan_s:
             text = f"between plans: {backed} agent-backed calls → place {backed}"
             return Decision(backed, text, 1.0)
         self.next_plan_s = now + t.replan_s
-        plan = self._plan(now, snap, backed, cap)
+        warm = self.warming_up(snap)
+        plan = self._plan(now, snap, backed, cap, warm=warm)
         p_h = self.tracker.estimates.shares.share(Resolution.HUMAN)
-        text = (
+        prefix = ""
+        if warm:
+            talks = self.tracker.estimates.talk.count
+            prefix = (
+                f"warming up ({snap.answered_humans} answers, {talks} talks: talking agents not"
+                f" counted as freeing, p_human bound {self._warm_p_human():.2f}): "
+            )
+        text = prefix + (
             f"{plan.expected_free:.1f} agents expected free within {HORIZON_S} s"
             f" + {snap.agents_ready} ready, p_human {p_h:.2f}, {snap.calls_in_flight} calls in"
             f" flight, abandon budget {snap.abandon_budget} → place {plan.calls} (next dial's"
@@ -202,20 +226,37 @@ class PredictiveController:
         )
         return Decision(plan.calls, text, level)
 
-    def _plan(self, now: float, snap: Snapshot, backed: int, cap: int) -> Plan:
+    def _plan(self, now: float, snap: Snapshot, backed: int, cap: int, *, warm: bool) -> Plan:
         """Add new dials while the next one's risk ≤ θ and the allowance guard holds."""
         self._refresh(now)
-        agents = self._agent_probs(now)
-        calls = self._call_probs(now)
-        h0 = self.call_tab[0]
+        call_tab = self.call_tab
+        if warm:
+            est = self.tracker.estimates
+            p_bound = max(self._warm_p_human(), est.shares.share(Resolution.HUMAN))
+            call_tab = model.call_table(est, p_bound)[:, :HORIZON_S]
+            wrapping = est.wrap.count >= self.tuning.warmup_wraps
+            if wrapping:
+                self.wrap_tab = model.wrap_table(est, self.tuning.grace_s - 0.5)[:, :HORIZON_S]
+            agents = self._agent_probs(now, talking=False, wrapping=wrapping)
+        else:
+            agents = self._agent_probs(now)
+        calls = self._call_probs(now, call_tab, snap.calls_in_flight)
+        h0 = call_tab[0]
         p_h = max(float(h0[-1]), 1e-6)
         ready = snap.agents_ready
         expected_free = float(agents[:, -1].sum())
         agents = agents * self.tuning.free_scale
         ratio_cap = math.floor(self.settings.max_ratio * max(1.0, expected_free + ready))
         top = max(backed, min(cap, ratio_cap - snap.calls_in_flight))
+        allowance = self._allowance(snap, calls, top * p_h)
         theta = self.theta_now(snap)
-        over = self._allowance(snap, calls, top * p_h) + 1
+        if (
+            allowance == 0
+            and snap.abandoned > self.tracker.abandoned
+            and snap.answered_humans < self.tuning.fp_guard_answers
+        ):
+            theta = 0.0  # AMD false positives are spending the budget: risk-free dials only
+        over = allowance + 1
         outlook = Outlook(calls, agents, ready, top, waiting=snap.humans_waiting)
         n, risk, overflow_p = 0, 0.0, self._overflow(outlook, over)
         while n < top:

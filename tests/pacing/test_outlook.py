@@ -9,11 +9,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from config.vocabulary import AgentState
+from config.vocabulary import AgentState, AmdResult
+from pacing import model
 from pacing.controller import backed_calls
-from pacing.events import AgentChanged, PacingSettings, Snapshot
+from pacing.estimators import Resolution, ShareEstimator
+from pacing.events import (
+    AgentChanged,
+    CallAbandoned,
+    CallAnswered,
+    CallPlaced,
+    PacingSettings,
+    Snapshot,
+)
 from pacing.outlook import Outlook
 from pacing.predictive import PredictiveController, Tuning
+from pacing.tracker import Estimates
 from tests.pacing.test_invariants import warmed
 
 probabilities = st.floats(0.05, 0.95)
@@ -131,3 +141,81 @@ def test_discounting_agents_freeing_never_dials_more() -> None:
     busy = Snapshot(3, 20, 2, 0, 14, 80, 10, 400, 2)
     assert cautious.decide(600.0, busy).calls <= plain.decide(600.0, busy).calls
     assert plain.decide(601.0, busy).calls > backed_calls(busy)  # the discount had room to bite
+
+
+def test_share_bound_is_one_before_any_call_and_tightens_as_calls_resolve() -> None:
+    shares = ShareEstimator({Resolution.HUMAN: 0.25, Resolution.NO_ANSWER: 0.75})
+    assert shares.upper_bound(Resolution.HUMAN) == 1.0
+    bounds = []
+    for i in range(400):
+        shares.add(Resolution.HUMAN if i % 4 == 0 else Resolution.NO_ANSWER)
+        bounds.append(shares.upper_bound(Resolution.HUMAN))
+    assert bounds[9] > bounds[99] > bounds[399] > shares.share(Resolution.HUMAN)
+    assert bounds[399] < 0.35
+
+
+def test_call_table_with_a_higher_human_share_forecasts_more_humans() -> None:
+    est = Estimates()
+    share = est.shares.share(Resolution.HUMAN)
+    assert model.call_table(est, share) == pytest.approx(model.call_table(est))
+    higher = model.call_table(est, 0.5)
+    assert (higher >= model.call_table(est) - 1e-12).all()
+    assert higher[0, -1] > model.call_table(est)[0, -1]
+
+
+def team(talks_seen: int, agents: int = 20) -> PredictiveController:
+    """A controller that has learnt the answer share from 400 calls and seen `talks_seen` talks
+    and wrap-ups complete; at t = 1165 s half the agents entered wrap-up, the rest are talking."""
+    controller = PredictiveController()
+    for agent in range(agents):
+        controller.observe(AgentChanged(0.0, agent, AgentState.READY))
+    for call in range(400):
+        controller.observe(CallPlaced(float(call), call))
+        amd = AmdResult.HUMAN if call % 4 == 0 else AmdResult.MACHINE
+        controller.observe(CallAnswered(call + 9.0, call, amd))
+    for k in range(talks_seen):
+        agent, start = k % agents, 500.0 + k % 300
+        talk_s, wrap_s = 60.0 + (37.0 * k) % 240.0, 10.0 + (13.0 * k) % 20.0
+        controller.observe(AgentChanged(start, agent, AgentState.ON_CALL))
+        controller.observe(AgentChanged(start + talk_s, agent, AgentState.WRAP_UP))
+        controller.observe(AgentChanged(start + talk_s + wrap_s, agent, AgentState.READY))
+    for agent in range(agents):
+        controller.observe(AgentChanged(1000.0, agent, AgentState.ON_CALL))
+        if agent % 2:
+            controller.observe(AgentChanged(1165.0, agent, AgentState.WRAP_UP))
+    return controller
+
+
+def test_warm_up_counts_agents_in_wrap_up_once_their_model_has_data() -> None:
+    nobody_ready = Snapshot(0, 20, 0, 0, 20, 80, 10, 400, 0)
+    unknown_wraps, cold, warm = team(talks_seen=0), team(talks_seen=30), team(talks_seen=100)
+    assert unknown_wraps.warming_up(nobody_ready) and cold.warming_up(nobody_ready)
+    assert not warm.warming_up(nobody_ready)
+    assert unknown_wraps.decide(1170.0, nobody_ready).calls == 0
+    decision = cold.decide(1170.0, nobody_ready)
+    assert decision.calls > 0
+    assert "talking agents not counted as freeing" in decision.explanation
+    assert warm.decide(1170.0, nobody_ready).calls >= decision.calls
+
+
+def test_warm_up_is_progressive_until_calls_resolve_then_covers_ready_agents() -> None:
+    ten_ready = Snapshot(10, 10, 0, 0, 0, 40, 1, 0, 0)
+    fresh = PredictiveController()
+    assert fresh.decide(0.0, ten_ready).calls == 10  # the human share could be anything yet
+    learnt = team(talks_seen=0, agents=10)
+    for agent in range(10):
+        learnt.observe(AgentChanged(1100.0, agent, AgentState.READY))
+    calls = learnt.decide(1100.0, ten_ready).calls
+    assert learnt.warming_up(ten_ready) and 10 < calls < 40
+
+
+def test_false_positives_spending_an_early_budget_leave_only_risk_free_dials() -> None:
+    budget_spent = Snapshot(6, 20, 2, 0, 14, 80, 1, 100, 2)  # 2 abandons, budget 1 left
+    by_amd = warmed("predictive", PacingSettings(), 20)  # it saw neither abandon: AMD errors
+    by_pacing = warmed("predictive", PacingSettings(), 20)
+    for call in (9001, 9002):
+        by_pacing.observe(CallAbandoned(590.0, call))
+    cautious = by_amd.decide(600.0, budget_spent)
+    assert cautious.calls == 4  # 6 ready − 2 in flight: no human can miss an agent
+    assert "θ 0.0%" in cautious.explanation
+    assert by_pacing.decide(600.0, budget_spent).calls > cautious.calls
