@@ -10,6 +10,7 @@ flight, so memory stays flat whatever the file's size.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import itertools
 import logging
@@ -57,7 +58,7 @@ class ImportOptions:
     list_name: str | None = None
     workers: int = 0
     chunk_rows: int = 5000
-    batch_rows: int = 50_000
+    batch_rows: int = 25_000
     error_sample_size: int = 20
     actor: str = "cli"
 
@@ -143,7 +144,9 @@ def make_executor(workers: int, path: Path) -> Executor | None:
 
 
 class BatchWriter:
-    """Accumulates normalised chunks and writes them in batches, one batch in flight."""
+    """Accumulates normalised chunks into batches and inserts them in file order from a
+    background task, so the workers keep normalising while PostgreSQL inserts: one batch
+    inserting and at most one full batch waiting behind it (memory stays bounded)."""
 
     def __init__(
         self,
@@ -157,7 +160,8 @@ class BatchWriter:
         self.batch_rows = batch_rows
         self.parts: list[bytes] = []
         self.valid = 0
-        self.task: asyncio.Task[None] | None = None
+        self.queue: asyncio.Queue[tuple[list[bytes], int] | None] = asyncio.Queue(maxsize=1)
+        self.task = asyncio.create_task(self._drain())
 
     async def add(self, result: ChunkResult) -> None:
         self.summary.rows += result.rows
@@ -168,21 +172,39 @@ class BatchWriter:
             self.parts.append(result.copy_data)
             self.valid += result.valid
         if self.valid >= self.batch_rows:
-            await self.flush()
-
-    async def flush(self) -> None:
-        if self.task is not None:
-            await self.task
-            self.task = None
-        if self.parts:
-            parts, valid = self.parts, self.valid
-            self.parts, self.valid = [], 0
-            self.task = asyncio.create_task(self._write(parts, valid))
+            await self._submit()
 
     async def close(self) -> None:
-        await self.flush()
-        if self.task is not None:
+        """Write what is left and wait for every batch (raises the first insert's error)."""
+        await self._submit()
+        await self._put(None)
+        await self.task
+
+    async def abort(self) -> None:
+        """Stop writing (the transaction is about to roll back) and wait until it stopped."""
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await self.task
+
+    async def _submit(self) -> None:
+        if self.parts:
+            batch = (self.parts, self.valid)
+            self.parts, self.valid = [], 0
+            await self._put(batch)
+
+    async def _put(self, item: tuple[list[bytes], int] | None) -> None:
+        """Queue an item; if the writer has failed meanwhile, raise its error instead of
+        waiting for room that never comes."""
+        put = asyncio.ensure_future(self.queue.put(item))
+        await asyncio.wait({put, self.task}, return_when=asyncio.FIRST_COMPLETED)
+        if not put.done():
+            put.cancel()
+            self.task.result()  # raises the insert's error
+            raise RuntimeError("the batch writer stopped early")
+
+    async def _drain(self) -> None:
+        while (item := await self.queue.get()) is not None:
+            await self._write(*item)
 
     async def _write(self, parts: list[bytes], valid: int) -> None:
         ambiguous, duplicates = await lead_store.insert_batch(self.conn, parts, *self.ids)
@@ -280,6 +302,9 @@ async def _import_in_transaction(
         executor = make_executor(options.workers, path)
         try:
             await _run_chunks(chunks, ctx, executor, writer, progress)
+        except BaseException:
+            await writer.abort()
+            raise
         finally:
             if executor is not None:
                 executor.shutdown(cancel_futures=True)

@@ -256,3 +256,35 @@ async def test_nul_characters_never_fail_the_import(
     assert summary.imported == 1
     lead = (await leads_of(storage, campaign))[0]
     assert lead["first_name"] == "An" and lead["custom"] == {"notex": "bc"}
+
+
+async def test_a_failing_batch_rolls_the_whole_import_back(
+    storage: Storage, tmp_path: Path, unique_name: str
+) -> None:
+    """PostgreSQL refuses a lead of the second batch (a trigger raises): the error reaches the
+    caller while later batches are still being normalised, and nothing of the list remains."""
+    campaign = await new_campaign(storage, unique_name)
+    campaign_id = await storage.pool.fetchval("SELECT id FROM campaigns WHERE name = $1", campaign)
+    path = tmp_path / "big.csv"
+    write_list(path, ListSpec(rows=80_000))
+    function = f"refuse_{campaign_id}"
+    await storage.pool.execute(
+        f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF NEW.campaign_id = {campaign_id} AND NEW.source_line > 40000 THEN "
+        "RAISE EXCEPTION 'refused by the test trigger'; END IF; RETURN NEW; END $$"
+    )
+    await storage.pool.execute(
+        f"CREATE TRIGGER {function} BEFORE INSERT ON leads "
+        f"FOR EACH ROW EXECUTE FUNCTION {function}()"
+    )
+    try:
+        with pytest.raises(Exception, match="refused by the test trigger"):
+            await run_import(storage, campaign, path)
+    finally:
+        await storage.pool.execute(f"DROP TRIGGER {function} ON leads")
+        await storage.pool.execute(f"DROP FUNCTION {function}()")
+    assert await leads_of(storage, campaign) == []
+    lists = await storage.pool.fetchval(
+        "SELECT count(*) FROM lists WHERE campaign_id = $1", campaign_id
+    )
+    assert lists == 0
