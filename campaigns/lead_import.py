@@ -298,8 +298,8 @@ async def _import_in_transaction(
     if ctx is not None:
         await lead_store.create_stage(conn)
         ids = (campaign.tenant_id, campaign.id, list_id)
-        writer = BatchWriter(conn, ids, report, summary, options.batch_rows)
         executor = make_executor(options.workers, path)
+        writer = BatchWriter(conn, ids, report, summary, options.batch_rows)
         try:
             await _run_chunks(chunks, ctx, executor, writer, progress)
         except BaseException:

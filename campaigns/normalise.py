@@ -82,8 +82,8 @@ class ChunkResult:
 def parse_nanp(text: str, default_region: str) -> int | None:
     """The national number `phonenumbers.parse(text, default_region)` returns for a common North
     American spelling (country code 1, nothing else set), or None when `text` is not one: then
-    ask phonenumbers. Without "+1" the default region must be in the plan (else the digits are
-    read as that region's)."""
+    ask phonenumbers. Without "+1" the default region must share calling code 1 (the North
+    American Numbering Plan), else phonenumbers reads the digits as that region's."""
     match = NANP_SPELLING.fullmatch(text)
     if match is None:
         return None
