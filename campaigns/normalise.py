@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import phonenumbers
-from phonenumbers import PhoneMetadata, PhoneNumber, PhoneNumberType
+from phonenumbers import PhoneMetadata, PhoneNumber, PhoneNumberDesc, PhoneNumberType
 from phonenumbers.phonenumberutil import (
     COUNTRY_CODE_TO_REGION_CODE,
-    _number_type_helper,
     is_number_type_geographical,
     national_significant_number,
 )
@@ -120,17 +119,95 @@ def classify_nsn(country_code: int, nsn: str) -> tuple[str, int] | None:
             if re_compile(metadata.leading_digits).match(nsn):
                 return _typed(region, nsn, metadata)
         else:
-            number_type = _number_type_helper(nsn, metadata)
-            if number_type != PhoneNumberType.UNKNOWN:
-                return region, number_type
+            found = number_type(nsn, metadata)
+            if found != PhoneNumberType.UNKNOWN:
+                return region, found
     return None
 
 
 def _typed(region: str, nsn: str, metadata: PhoneMetadata | None) -> tuple[str, int] | None:
     if metadata is None:
         return None
-    number_type = _number_type_helper(nsn, metadata)
-    return None if number_type == PhoneNumberType.UNKNOWN else (region, number_type)
+    found = number_type(nsn, metadata)
+    return None if found == PhoneNumberType.UNKNOWN else (region, found)
+
+
+# A number description compiled once: (possible lengths or None for any, pattern), or None for a
+# description that never matches (absent, or without a national number pattern).
+Desc = tuple[frozenset[int] | None, re.Pattern[str]] | None
+SPECIAL_TYPES = (
+    ("premium_rate", PhoneNumberType.PREMIUM_RATE),
+    ("toll_free", PhoneNumberType.TOLL_FREE),
+    ("shared_cost", PhoneNumberType.SHARED_COST),
+    ("voip", PhoneNumberType.VOIP),
+    ("personal_number", PhoneNumberType.PERSONAL_NUMBER),
+    ("pager", PhoneNumberType.PAGER),
+    ("uan", PhoneNumberType.UAN),
+    ("voicemail", PhoneNumberType.VOICEMAIL),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TypeTable:
+    """One region's number descriptions, compiled, in the order phonenumbers tries them."""
+
+    metadata: PhoneMetadata  # held so that its id() keys the cache for good
+    general: Desc
+    special: tuple[tuple[Desc, int], ...]
+    fixed_line: Desc
+    mobile: Desc
+    same_mobile_and_fixed_line: bool
+
+
+_TYPE_TABLES: dict[int, TypeTable] = {}
+
+
+def _compiled(desc: PhoneNumberDesc | None) -> Desc:
+    if desc is None or not desc.national_number_pattern:
+        return None
+    lengths = frozenset(desc.possible_length) if desc.possible_length else None
+    return lengths, re.compile(desc.national_number_pattern)
+
+
+def _type_table(metadata: PhoneMetadata) -> TypeTable:
+    table = _TYPE_TABLES.get(id(metadata))
+    if table is None:
+        table = TypeTable(
+            metadata=metadata,
+            general=_compiled(metadata.general_desc),
+            special=tuple((_compiled(getattr(metadata, a)), t) for a, t in SPECIAL_TYPES),
+            fixed_line=_compiled(metadata.fixed_line),
+            mobile=_compiled(metadata.mobile),
+            same_mobile_and_fixed_line=bool(metadata.same_mobile_and_fixed_line_pattern),
+        )
+        _TYPE_TABLES[id(metadata)] = table
+    return table
+
+
+def _matches(nsn: str, desc: Desc) -> bool:
+    """phonenumbers' `_is_number_matching_desc` (a prefix match followed by a full match is
+    the full match alone)."""
+    if desc is None:
+        return False
+    lengths, pattern = desc
+    return (lengths is None or len(nsn) in lengths) and pattern.fullmatch(nsn) is not None
+
+
+def number_type(nsn: str, metadata: PhoneMetadata) -> int:
+    """phonenumbers' `_number_type_helper`, with every description compiled once per region."""
+    table = _type_table(metadata)
+    if not _matches(nsn, table.general):
+        return PhoneNumberType.UNKNOWN
+    for desc, kind in table.special:
+        if _matches(nsn, desc):
+            return kind
+    if _matches(nsn, table.fixed_line):
+        if table.same_mobile_and_fixed_line or _matches(nsn, table.mobile):
+            return PhoneNumberType.FIXED_LINE_OR_MOBILE
+        return PhoneNumberType.FIXED_LINE
+    if not table.same_mobile_and_fixed_line and _matches(nsn, table.mobile):
+        return PhoneNumberType.MOBILE
+    return PhoneNumberType.UNKNOWN
 
 
 def normalise_phone(raw: str, default_region: str) -> ValidNumber | str:

@@ -9,8 +9,16 @@ import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from phonenumbers import phonenumberutil
 
-from campaigns.normalise import NANP_SPELLING, ValidNumber, classify, normalise_phone, parse_nanp
+from campaigns.normalise import (
+    NANP_SPELLING,
+    ValidNumber,
+    classify,
+    normalise_phone,
+    number_type,
+    parse_nanp,
+)
 from campaigns.zones import US_ZIP_FILE, narrow, parse_zone, us_zip_rows_from_zipcodes
 
 
@@ -98,6 +106,30 @@ def test_normalised_numbers_equal_phonenumbers_e164_and_validity(text: str, regi
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         assert result.e164 == e164
         assert result.region == phonenumbers.region_code_for_number(number)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    region=st.sampled_from(sorted(phonenumbers.SUPPORTED_REGIONS)),
+    digits=st.text(alphabet="0123456789", min_size=2, max_size=17),
+)
+def test_number_type_is_phonenumbers_own(region: str, digits: str) -> None:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    assert metadata is not None
+    expected = phonenumberutil._number_type_helper(digits, metadata)
+    assert number_type(digits, metadata) == expected
+
+
+def test_number_type_on_every_region_example() -> None:
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        assert metadata is not None
+        for kind in phonenumbers.PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            nsn = phonenumberutil.national_significant_number(example)
+            assert number_type(nsn, metadata) == phonenumberutil._number_type_helper(nsn, metadata)
 
 
 def test_zone_parsing_and_narrowing() -> None:
