@@ -165,7 +165,8 @@ def test_call_table_with_a_higher_human_share_forecasts_more_humans() -> None:
 
 def team(talks_seen: int, agents: int = 20) -> PredictiveController:
     """A controller that has learnt the answer share from 400 calls and seen `talks_seen` talks
-    and wrap-ups complete; at t = 1165 s half the agents entered wrap-up, the rest are talking."""
+    and wrap-ups complete; at t = 1165 s half the agents ended a talk and entered wrap-up, the
+    rest are still talking."""
     controller = PredictiveController()
     for agent in range(agents):
         controller.observe(AgentChanged(0.0, agent, AgentState.READY))
@@ -204,8 +205,8 @@ def test_warm_up_is_progressive_until_calls_resolve_then_covers_ready_agents() -
     assert fresh.decide(0.0, ten_ready).calls == 10  # the human share could be anything yet
     learnt = team(talks_seen=0, agents=10)
     for agent in range(10):
-        learnt.observe(AgentChanged(1100.0, agent, AgentState.READY))
-    calls = learnt.decide(1100.0, ten_ready).calls
+        learnt.observe(AgentChanged(1170.0, agent, AgentState.READY))
+    calls = learnt.decide(1170.0, ten_ready).calls
     assert learnt.warming_up(ten_ready) and 10 < calls < 40
 
 
