@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import phonenumbers
-from phonenumbers import PhoneMetadata, PhoneNumber, PhoneNumberDesc, PhoneNumberType
+from phonenumbers import PhoneMetadata, PhoneNumberDesc, PhoneNumberType
 from phonenumbers.phonenumberutil import (
     COUNTRY_CODE_TO_REGION_CODE,
     is_number_type_geographical,
@@ -91,15 +91,9 @@ def parse_nanp(text: str, default_region: str) -> int | None:
     return int(match.group(2) + match.group(3) + match.group(4))
 
 
-def classify(number: PhoneNumber) -> tuple[str, int] | None:
-    """(region, number type) of a valid number; None exactly when `is_valid_number` is False."""
-    if number.country_code is None:
-        return None
-    return classify_nsn(number.country_code, national_significant_number(number))
-
-
-def classify_nsn(country_code: int, nsn: str) -> tuple[str, int] | None:
-    """`classify` from the calling code and the national significant number.
+def classify(country_code: int, nsn: str) -> tuple[str, int] | None:
+    """(region, number type) of a valid number given its calling code and national significant
+    number; None exactly when `is_valid_number` is False.
 
     `is_valid_number` finds the region (for shared calling codes such as +1 by computing the
     number type against each region in turn) and then computes the type again; here the type
@@ -228,7 +222,7 @@ def normalise_phone(raw: str, default_region: str) -> ValidNumber | str:
         if number.country_code is None:
             return f"not a valid number (default region {default_region})"
         country_code, nsn = number.country_code, national_significant_number(number)
-    found = classify_nsn(country_code, nsn)
+    found = classify(country_code, nsn)
     if found is None:
         return f"not a valid number (default region {default_region})"
     region, number_type = found

@@ -102,10 +102,16 @@ def _e164(number: str, region: str | None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _smsc_address(text: str) -> tuple[str, int]:
+    """`--smsc HOST:PORT` → (host, port), or a clear error."""
+    host, _, port = text.rpartition(":")
+    if not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+        raise CommandError(f"--smsc {text!r}: expected HOST:PORT")
+    return host, int(port)
+
+
 def _client_config(args: argparse.Namespace) -> ClientConfig:
-    host, _, port = args.smsc.rpartition(":")
-    if not host or not port.isdigit():
-        raise CommandError(f"--smsc {args.smsc!r}: expected HOST:PORT")
+    host, port = _smsc_address(args.smsc)
     context = None
     if args.tls:
         context = ssl.create_default_context()
@@ -113,7 +119,7 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
     session = SessionConfig(args.system_id, args.password, BindMode(args.bind), args.system_type)
-    return ClientConfig(host, int(port), session, context, connect_timeout_s=args.timeout_s)
+    return ClientConfig(host, port, session, context, connect_timeout_s=args.timeout_s)
 
 
 def _report(message: OutboundSms) -> dict[str, Any]:
@@ -190,10 +196,7 @@ def run_send(args: argparse.Namespace, settings: Settings) -> int:
 def _smsc(args: argparse.Namespace, settings: Settings) -> ClientConfig:
     host, port = settings.sms.smsc_host, settings.sms.smsc_port
     if args.smsc:
-        host, _, raw_port = args.smsc.rpartition(":")
-        if not host or not raw_port.isdigit():
-            raise CommandError(f"--smsc {args.smsc!r}: expected HOST:PORT")
-        port = int(raw_port)
+        host, port = _smsc_address(args.smsc)
     return client_config(settings.sms, host=host, port=port, system_id=args.system_id,
                          password=args.password)  # fmt: skip
 

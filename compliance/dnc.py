@@ -28,11 +28,12 @@ NEVER = math.inf
 
 def e164_key(phone_e164: str) -> int | None:
     """'+12015550123' → 12015550123 (E.164 digits never start with 0, so the int is lossless)."""
-    if len(phone_e164) < 3 or phone_e164[0] != "+" or not phone_e164[1:].isdigit():
+    digits = phone_e164[1:]
+    if len(phone_e164) < 3 or phone_e164[0] != "+" or not (digits.isascii() and digits.isdigit()):
         return None
     if len(phone_e164) > 16 or phone_e164[1] == "0":
         return None
-    return int(phone_e164[1:])
+    return int(digits)
 
 
 def key_e164(key: int) -> str:

@@ -140,7 +140,7 @@ def load_registry(path: Path, *, country_code: int | None = None) -> RegistryLoa
 def normalise(raw: str, country_code: int | None) -> int | None:
     """One phone field → E.164 digits as int (None: unusable)."""
     text = raw.strip()
-    digits = "".join(ch for ch in text if ch.isdigit())
+    digits = "".join(ch for ch in text if "0" <= ch <= "9")
     if not digits:
         return None
     if text.startswith("+") or text.startswith("00"):

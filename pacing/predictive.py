@@ -101,6 +101,7 @@ class PredictiveController:
         self.next_plan_s = -math.inf
         self.talk_tab = np.zeros((1, model.HORIZON_STEPS))
         self.wrap_tab = np.zeros((1, model.HORIZON_STEPS))
+        self.wrap_tab_count = -1  # wrap-ups the wrap-up table was built from
         self.call_tab = np.zeros((1, model.HORIZON_STEPS))
 
     def observe(self, event: PacingEvent) -> None:
@@ -125,8 +126,13 @@ class PredictiveController:
             self.calls_due_s = now + 30.0
         if now >= self.tables_due_s:
             self.talk_tab = model.talk_table(est, self.tuning.grace_s - 0.5)[:, :HORIZON_S]
-            self.wrap_tab = model.wrap_table(est, self.tuning.grace_s - 0.5)[:, :HORIZON_S]
+            self._build_wrap_table()
             self.tables_due_s = now + (120.0 if est.talk.count < 200 else 600.0)
+
+    def _build_wrap_table(self) -> None:
+        est = self.tracker.estimates
+        self.wrap_tab = model.wrap_table(est, self.tuning.grace_s - 0.5)[:, :HORIZON_S]
+        self.wrap_tab_count = est.wrap.count
 
     def _agent_probs(
         self, now: float, *, talking: bool = True, wrapping: bool = True
@@ -235,8 +241,8 @@ class PredictiveController:
             p_bound = max(self._warm_p_human(), est.shares.share(Resolution.HUMAN))
             call_tab = model.call_table(est, p_bound)[:, :HORIZON_S]
             wrapping = est.wrap.count >= self.tuning.warmup_wraps
-            if wrapping:
-                self.wrap_tab = model.wrap_table(est, self.tuning.grace_s - 0.5)[:, :HORIZON_S]
+            if wrapping and est.wrap.count != self.wrap_tab_count:
+                self._build_wrap_table()  # while warming up, follow every new wrap-up
             agents = self._agent_probs(now, talking=False, wrapping=wrapping)
         else:
             agents = self._agent_probs(now)

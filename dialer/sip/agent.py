@@ -30,7 +30,7 @@ from dialer.sip.events import (
     RegistrationFinished,
     TransactionTimedOut,
 )
-from dialer.sip.fields import new_call_id, new_tag, parse_name_addr, parse_via
+from dialer.sip.fields import decimal, new_call_id, new_tag, parse_cseq, parse_name_addr, parse_via
 from dialer.sip.invite_client import InviteClientTransaction
 from dialer.sip.invite_server import InviteServerTransaction
 from dialer.sip.message import Message, ParseError, Request, Response, parse_message
@@ -155,6 +155,19 @@ class UserAgent:
         self._client[txn.key] = txn
         txn.start(now)
 
+    def send_bye(self, dialog: Dialog, on_done: Callable[[float], object], now: float) -> None:
+        """End a dialog with a BYE; `on_done` runs on its final response or its timeout."""
+        bye, branch = dialog.request(self.endpoint, "BYE")
+
+        def answered(response: Response, at: float) -> None:
+            if response.status >= 200:
+                on_done(at)
+
+        def timed_out(at: float) -> None:
+            on_done(at)
+
+        self.start_client(bye, branch, dialog.peer, answered, timed_out, now)
+
     def _timeout_reporter(
         self, request: Request, on_timeout: Callable[[float], None]
     ) -> Callable[[float], None]:
@@ -201,7 +214,8 @@ class UserAgent:
             tag.tag if tag else None,
         )
         fork.local_cseq = call.dialog.local_cseq
-        cseq = int((response.headers.get("cseq") or "1").split(" ")[0])
+        parsed_cseq = parse_cseq(response.headers.get("cseq") or "")
+        cseq = parsed_cseq[0] if parsed_cseq else call.dialog.local_cseq
         ack, _ = fork.request(self.endpoint, "ACK", cseq=cseq)
         self.send(ack.to_bytes(), fork.peer)
         bye, branch = fork.request(self.endpoint, "BYE")
@@ -448,10 +462,10 @@ def _legacy_key(request: Request) -> str:
 def _granted_expiry(response: Response) -> int:
     for contact in response.headers.get_all("contact"):
         parsed = parse_name_addr(contact)
-        if parsed is not None and parsed.params.get("expires", "").isdigit():
-            return int(parsed.params["expires"])
-    expires = response.headers.get("expires") or ""
-    return int(expires) if expires.isdigit() else 0
+        granted = decimal(parsed.params.get("expires", "")) if parsed is not None else None
+        if granted is not None:
+            return granted
+    return decimal(response.headers.get("expires") or "") or 0
 
 
 RequestHandler = Callable[[UserAgent, Request, str, Peer, Call | None, float], None]

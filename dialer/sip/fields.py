@@ -77,9 +77,18 @@ def split_host_port(text: str) -> tuple[str, int | None] | None:
             return None
         if not _:
             return host, None
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    number = decimal(port, 5)
+    if number is None or not 0 < number < 65536:
         return None
-    return host, int(port)
+    return host, number
+
+
+def decimal(text: str, max_digits: int = 10) -> int | None:
+    """`text` as a non-negative integer written in ASCII digits (at most `max_digits`), else
+    None. `str.isdigit` alone is not enough: it accepts "²" and other digits `int` refuses."""
+    if not text.isascii() or not text.isdigit() or len(text) > max_digits:
+        return None
+    return int(text)
 
 
 def format_host(host: str, port: int | None = None) -> str:
@@ -198,10 +207,11 @@ def format_via(transport: str, host: str, port: int, branch: str) -> str:
 
 
 def parse_cseq(text: str) -> tuple[int, str] | None:
-    number, _, method = text.strip().partition(" ")
-    if not number.isdigit() or not method.strip():
+    number_text, _, method = text.strip().partition(" ")
+    number = decimal(number_text)
+    if number is None or not method.strip():
         return None
-    return int(number), method.strip().upper()
+    return number, method.strip().upper()
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,10 +228,8 @@ def parse_reason(text: str | None) -> Reason | None:
         return None
     protocol, _, params_text = text.strip().partition(";")
     params = parse_params(params_text)
-    cause = params.get("cause", "")
-    return Reason(
-        protocol.strip().upper(), int(cause) if cause.isdigit() else None, params.get("text", "")
-    )
+    cause = decimal(params.get("cause", ""))
+    return Reason(protocol.strip().upper(), cause, params.get("text", ""))
 
 
 def q850_cause(reasons: list[str]) -> int | None:

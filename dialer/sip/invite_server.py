@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum, auto
 
 from dialer.sip.message import Request, Response
-from dialer.sip.transaction import Peer, TimeoutHandler, Transaction, TransactionHost
+from dialer.sip.transaction import Peer, ServerTransaction, TimeoutHandler, TransactionHost
 
 
 class State(Enum):
@@ -45,7 +45,7 @@ TABLE: dict[tuple[State, Input], tuple[State, tuple[str, ...]]] = {
 }
 
 
-class InviteServerTransaction(Transaction):
+class InviteServerTransaction(ServerTransaction):
     """Answers one received INVITE: resends the last response on retransmits, waits for ACK."""
 
     TABLE = TABLE
@@ -64,8 +64,6 @@ class InviteServerTransaction(Transaction):
         self.request = request
         self.on_timeout = on_timeout
         self.state = State.PROCEEDING
-        self._last: bytes | None = None
-        self._pending: bytes = b""
         self._g_interval_s = host.timers.t1_s
 
     def respond(self, response: Response, now: float) -> None:
@@ -80,15 +78,6 @@ class InviteServerTransaction(Transaction):
 
     def receive_request(self, request: Request, now: float) -> None:
         self._feed(Input.ACK if request.method == "ACK" else Input.REQUEST, now)
-
-    def transmit(self, now: float) -> None:
-        self._last = self._pending
-        self.host.send(self._pending, self.peer)
-
-    def resend_last(self, now: float) -> None:
-        if self._last is not None:
-            self.host.send(self._last, self.peer)
-            self.host.note("retransmissions")
 
     def arm_g(self, now: float) -> None:
         if not self.reliable:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dialer.sip.fields import decimal
+
 SIP_VERSION = "SIP/2.0"
 MAX_MESSAGE_BYTES = 65_535
 
@@ -267,9 +269,9 @@ def _apply_content_length(headers: Headers, body: bytes, *, stream: bool) -> byt
     raw = headers.get("content-length")
     if raw is None:
         return ParseError("stream message without Content-Length") if stream else body
-    if not raw.isdigit() or len(raw) > 6:
+    length = decimal(raw, 6)
+    if length is None:
         return ParseError(f"bad Content-Length {raw[:20]!r}")
-    length = int(raw)
     if length > len(body):
         return ParseError("body shorter than Content-Length")
     return body[:length]
@@ -280,10 +282,10 @@ def _parse_start_line(line: str, headers: Headers, body: bytes) -> Message | Par
     if len(parts) != 3:
         return ParseError(f"malformed start line {line[:60]!r}")
     if parts[0].upper() == SIP_VERSION:
-        code = parts[1]
-        if len(code) != 3 or not code.isdigit() or not 100 <= int(code) <= 699:
-            return ParseError(f"bad status code {code[:10]!r}")
-        return Response(int(code), parts[2].strip(), headers, body)
+        status = decimal(parts[1], 3)
+        if status is None or not 100 <= status <= 699:
+            return ParseError(f"bad status code {parts[1][:10]!r}")
+        return Response(status, parts[2].strip(), headers, body)
     method, uri, version = parts
     if version.strip().upper() != SIP_VERSION:
         return ParseError(f"unsupported version {version[:20]!r}")
@@ -300,7 +302,7 @@ def _check_required(message: Message) -> ParseError | None:
             return ParseError(f"missing {name} header")
     cseq = message.headers.get("cseq") or ""
     number, _, method = cseq.partition(" ")
-    if not number.isdigit() or len(number) > 10 or not method.strip().isalpha():
+    if decimal(number) is None or not method.strip().isalpha():
         return ParseError(f"bad CSeq {cseq[:40]!r}")
     if isinstance(message, Request) and method.strip() != message.method:
         return ParseError("CSeq method does not match the request method")

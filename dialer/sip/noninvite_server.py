@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum, auto
 
 from dialer.sip.message import Request, Response
-from dialer.sip.transaction import Peer, Transaction, TransactionHost
+from dialer.sip.transaction import Peer, ServerTransaction, TransactionHost
 
 
 class State(Enum):
@@ -35,7 +35,7 @@ TABLE: dict[tuple[State, Input], tuple[State, tuple[str, ...]]] = {
 }
 
 
-class NonInviteServerTransaction(Transaction):
+class NonInviteServerTransaction(ServerTransaction):
     """Answers one received non-INVITE request and absorbs its retransmissions."""
 
     TABLE = TABLE
@@ -47,8 +47,6 @@ class NonInviteServerTransaction(Transaction):
         super().__init__(host, (branch, request.method), peer, reliable)
         self.request = request
         self.state = State.TRYING
-        self._last: bytes | None = None
-        self._pending = b""
 
     def respond(self, response: Response, now: float) -> None:
         self._pending = response.to_bytes()
@@ -56,15 +54,6 @@ class NonInviteServerTransaction(Transaction):
 
     def receive_request(self, request: Request, now: float) -> None:
         self._feed(Input.REQUEST, now)
-
-    def transmit(self, now: float) -> None:
-        self._last = self._pending
-        self.host.send(self._pending, self.peer)
-
-    def resend_last(self, now: float) -> None:
-        if self._last is not None:
-            self.host.send(self._last, self.peer)
-            self.host.note("retransmissions")
 
     def arm_j(self, now: float) -> None:
         self._arm("J", 0.0 if self.reliable else self.host.timers.timeout_s, now, Input.TIMER_J)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dialer.sip.fields import decimal
+
 PCMU = 0
 PCMA = 8
 TELEPHONE_EVENT = "telephone-event"
@@ -55,7 +57,7 @@ def parse_sdp(body: bytes) -> MediaDescription | None:
             if media is not None:
                 break  # only the first media stream
             parts = value.split()
-            if len(parts) < 4 or parts[0] != "audio" or not parts[1].isdigit():
+            if len(parts) < 4 or parts[0] != "audio" or decimal(parts[1], 5) is None:
                 continue
             media = parts
         elif key == "c":
@@ -69,11 +71,12 @@ def parse_sdp(body: bytes) -> MediaDescription | None:
             direction = _read_attribute(value, codecs, direction)
     if media is None:
         return None
-    pts = tuple(int(p) for p in media[3:] if p.isdigit() and int(p) < 128)
+    pts = tuple(pt for p in media[3:] if (pt := decimal(p, 3)) is not None and pt < 128)
     for pt in pts:
         if pt in STATIC_CODECS:
             codecs.setdefault(pt, STATIC_CODECS[pt])
-    return MediaDescription(address or session_addr, int(media[1]), pts, codecs, direction)
+    port = decimal(media[1], 5) or 0
+    return MediaDescription(address or session_addr, port, pts, codecs, direction)
 
 
 def _read_attribute(value: str, codecs: dict[int, str], direction: str) -> str:
@@ -82,9 +85,10 @@ def _read_attribute(value: str, codecs: dict[int, str], direction: str) -> str:
     if value.startswith("rtpmap:"):
         pt_text, _, encoding = value[7:].partition(" ")
         name = encoding.split("/", 1)[0]
-        if pt_text.isdigit():
+        pt = decimal(pt_text, 3)
+        if pt is not None:
             upper = name.upper()
-            codecs[int(pt_text)] = TELEPHONE_EVENT if upper == "TELEPHONE-EVENT" else upper
+            codecs[pt] = TELEPHONE_EVENT if upper == "TELEPHONE-EVENT" else upper
     return direction
 
 

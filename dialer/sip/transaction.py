@@ -77,3 +77,22 @@ class Transaction:
         for token in self._timers.values():
             self.host.cancel(token)
         self._timers.clear()
+
+
+class ServerTransaction(Transaction):
+    """Base of the server transactions: the response being sent and the last one sent, which
+    a retransmitted request gets again."""
+
+    def __init__(self, host: TransactionHost, key: tuple[str, str], peer: Peer, reliable: bool):
+        super().__init__(host, key, peer, reliable)
+        self._last: bytes | None = None
+        self._pending = b""
+
+    def transmit(self, now: float) -> None:
+        self._last = self._pending
+        self.host.send(self._pending, self.peer)
+
+    def resend_last(self, now: float) -> None:
+        if self._last is not None:
+            self.host.send(self._last, self.peer)
+            self.host.note("retransmissions")

@@ -268,17 +268,7 @@ class OutboundCall:
         self.crossed_cancel = True
 
     def send_bye(self, now: float) -> None:
-        bye, branch = self.dialog.request(self.agent.endpoint, "BYE")
-        self.agent.start_client(
-            bye, branch, self.dialog.peer, self._bye_answered, self._bye_timed_out, now
-        )
-
-    def _bye_answered(self, response: Response, now: float) -> None:
-        if response.status >= 200:
-            self.feed(In.BYE_DONE, now)
-
-    def _bye_timed_out(self, now: float) -> None:
-        self.feed(In.BYE_DONE, now)
+        self.agent.send_bye(self.dialog, lambda at: self.feed(In.BYE_DONE, at), now)
 
     def resend_with_auth(self, now: float) -> None:
         assert self._response is not None and self.agent.credentials is not None

@@ -174,17 +174,7 @@ class InboundCall:
         self.ist.respond(self._response(487, b""), now)
 
     def send_bye(self, now: float) -> None:
-        bye, branch = self.dialog.request(self.agent.endpoint, "BYE")
-        self.agent.start_client(
-            bye, branch, self.dialog.peer, self._bye_answered, self._bye_timed_out, now
-        )
-
-    def _bye_answered(self, response: Response, now: float) -> None:
-        if response.status >= 200:
-            self.feed(In.BYE_DONE, now)
-
-    def _bye_timed_out(self, now: float) -> None:
-        self.feed(In.BYE_DONE, now)
+        self.agent.send_bye(self.dialog, lambda at: self.feed(In.BYE_DONE, at), now)
 
     # endings
     def end_rejected(self, now: float) -> None:

@@ -107,7 +107,7 @@ def id_keys(message_id: str) -> tuple[Hashable, ...]:
     keys: list[Hashable] = [("text", text.lstrip("0") or "0")]
     if text and all(c in "0123456789abcdef" for c in text):
         keys.append(("hex", int(text, 16)))
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             keys.append(("dec", int(text, 10)))
     return tuple(keys)
 
@@ -116,7 +116,7 @@ def lookup_keys(receipt_id: str) -> tuple[Hashable, ...]:
     """Keys to try for a receipt's id: same text, then the other base's value."""
     text = receipt_id.strip().lower()
     keys: list[Hashable] = [("text", text.lstrip("0") or "0")]
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         keys.append(("hex", int(text, 10)))
     if text and all(c in "0123456789abcdef" for c in text):
         keys.append(("dec", int(text, 16)))
@@ -186,7 +186,7 @@ def receipt_candidates(receipt_id: str) -> tuple[str, ...]:
     base (a decimal receipt id as hex text, a hex one as decimal text)."""
     text = normalise_id(receipt_id)
     out = [text]
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         out.append(format(int(text, 10), "x"))
     if all(c in "0123456789abcdef" for c in text):
         out.append(str(int(text, 16)))

@@ -38,7 +38,7 @@ def test_classify_agrees_with_is_valid_number(country_code: int, digits: str) ->
         number = phonenumbers.parse(f"+{country_code}{digits}", None)
     except phonenumbers.NumberParseException:
         return
-    found = classify(number)
+    found = classify(country_code, phonenumberutil.national_significant_number(number))
     assert (found is not None) == phonenumbers.is_valid_number(number)
     if found is not None:
         assert found[0] == phonenumbers.region_code_for_number(number)
