@@ -16,6 +16,7 @@ from pacing.evaluation import POLICIES, Cell, run_cell
 from pacing.scenarios import SCENARIOS
 
 ORDER = (*POLICIES, "best_static", "ceiling")
+FRONTIER_STYLE = {"predictive": "-", "power": "--"}
 TARGETS = {10: 0.78, 50: 0.86, 200: 0.88}
 MEANS = (
     "talk_fraction",
@@ -40,6 +41,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--hours", type=float, default=8.0, help="shift length")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     parser.add_argument("--ratio", type=float, default=2.0, help="the fixed-ratio (power) policy")
+    parser.add_argument(
+        "--frontier",
+        default="",
+        help="also trace talk fraction against abandon rate: predictive on campaigns capped at"
+        " each of these rates (e.g. 0.03,0.04,0.05) and power at ratios 1.5 … 6 with no cap",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("--plot", type=Path, default=None, help="write a PNG here")
     parser.set_defaults(handler=run)
@@ -51,12 +58,32 @@ def _cells(args: argparse.Namespace) -> list[Cell]:
     if unknown:
         raise SystemExit(f"dialer: unknown scenario {unknown[0]!r} (choose from {SCENARIOS})")
     agents = [int(a) for a in args.agents.split(",") if a.strip()]
+    caps = _frontier_caps(args.frontier)
     return [
-        Cell(sc, n, seed, p_human=args.p_human, hours=args.hours, ratio=args.ratio)
+        Cell(
+            sc,
+            n,
+            seed,
+            p_human=args.p_human,
+            hours=args.hours,
+            ratio=args.ratio,
+            frontier_caps=caps,
+        )
         for sc in scenarios
         for n in agents
         for seed in range(args.seeds)
     ]
+
+
+def _frontier_caps(text: str) -> tuple[float, ...]:
+    try:
+        caps = tuple(float(c) for c in text.split(",") if c.strip())
+    except ValueError:
+        msg = f"dialer: --frontier takes abandon rates like 0.03,0.05, not {text!r}"
+        raise SystemExit(msg) from None
+    if any(not 0.0 < c < 1.0 for c in caps):
+        raise SystemExit("dialer: --frontier rates are fractions between 0 and 1 (0.05 = 5 %)")
+    return caps
 
 
 def _execute(cells: list[Cell], jobs: int) -> list[dict[str, Any]]:
@@ -71,7 +98,7 @@ def _execute(cells: list[Cell], jobs: int) -> list[dict[str, Any]]:
         return done
 
 
-def _aggregate_policy(runs: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+def _aggregate_policy(runs: list[dict[str, Any] | None], seeds: list[int]) -> dict[str, Any] | None:
     present = [r for r in runs if r is not None]
     if not present:
         return None
@@ -87,6 +114,10 @@ def _aggregate_policy(runs: list[dict[str, Any] | None]) -> dict[str, Any] | Non
     for flag in ("cap_exceeded", "cap_exceeded_by_pacing", "fp_floor_exceeded"):
         if flag in present[0]:
             agg[flag] = any(r[flag] for r in present)
+    if "cap_exceeded_by_pacing" in present[0]:
+        agg["seeds_over_cap_by_pacing"] = [
+            seed for seed, r in zip(seeds, runs, strict=True) if r and r["cap_exceeded_by_pacing"]
+        ]
     if "ratio" in present[0]:
         agg["ratios"] = [r["ratio"] for r in present]
     return agg
@@ -100,10 +131,29 @@ def _aggregate(results: Iterable[dict[str, Any]]) -> dict[str, dict[str, dict[st
     table: dict[str, dict[str, dict[str, Any]]] = {}
     for (sc, n), cell_runs in sorted(grouped.items()):
         cell_runs.sort(key=lambda r: r["cell"].seed)
-        row = {p: _aggregate_policy([r["policies"][p] for r in cell_runs]) for p in ORDER}
+        seeds = [r["cell"].seed for r in cell_runs]
+        row = {p: _aggregate_policy([r["policies"][p] for r in cell_runs], seeds) for p in ORDER}
         _add_comparisons(row, cell_runs)
+        if cell_runs[0]["frontier"] is not None:
+            row["frontier"] = _aggregate_frontier([r["frontier"] for r in cell_runs])
         table.setdefault(sc, {})[str(n)] = row
     return table
+
+
+def _aggregate_frontier(runs: list[dict[str, list[dict[str, Any]]]]) -> dict[str, Any]:
+    """Seed means of each frontier point (the points are in the same order in every seed)."""
+    out: dict[str, Any] = {}
+    for policy, points in runs[0].items():
+        out[policy] = [
+            {
+                **{k: v for k, v in point.items() if k in ("cap", "ratio")},
+                "talk_fraction": statistics.fmean(r[policy][i]["talk_fraction"] for r in runs),
+                "abandon_rate": statistics.fmean(r[policy][i]["abandon_rate"] for r in runs),
+                "cap_exceeded": any(r[policy][i]["cap_exceeded"] for r in runs),
+            }
+            for i, point in enumerate(points)
+        ]
+    return out
 
 
 def _add_comparisons(row: dict[str, Any], runs: list[dict[str, Any]]) -> None:
@@ -160,6 +210,14 @@ def _print_table(table: dict[str, dict[str, dict[str, Any]]]) -> None:
                     line += f" {100 * m['worst_hour_abandon_rate']:8.2f}"
                     line += f" {'YES' if m['cap_exceeded'] else 'no':>4} {m['efficiency']:6.2f}"
                 print(line)
+            for policy, points in row.get("frontier", {}).items():
+                knob = "cap" if policy == "predictive" else "ratio"
+                text = ", ".join(
+                    f"{knob} {p[knob]:g}: {p['talk_fraction']:.3f}"
+                    f" at {100 * p['abandon_rate']:.2f} %"
+                    for p in points
+                )
+                print(f"{sc:8} {n:>4} frontier {policy}: {text}")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -179,6 +237,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "seeds": args.seeds,
             "hours": args.hours,
             "ratio": args.ratio,
+            "frontier_caps": list(_frontier_caps(args.frontier)),
         },
         "results": table,
         "targets": _targets(table, args.p_human),
@@ -189,6 +248,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         report = {"targets": report["targets"], "elapsed_s": report["elapsed_s"]}
     emit(report, as_json=args.json)
     return 0
+
+
+def _plot_frontier(axes: Any, n: str, frontier: dict[str, Any] | None, marker: str) -> None:
+    for policy, points in (frontier or {}).items():
+        axes.plot(
+            [100 * p["abandon_rate"] for p in points],
+            [p["talk_fraction"] for p in points],
+            linestyle=FRONTIER_STYLE[policy],
+            marker=marker,
+            markersize=3,
+            color="grey",
+            linewidth=0.8,
+            label=f"{policy} frontier N={n}",
+        )
 
 
 def plot(
@@ -203,7 +276,9 @@ def plot(
     markers = "os^Dvx*P"
     for sc, rows in table.items():
         for i, (n, row) in enumerate(rows.items()):
-            for j, (name, m) in enumerate(row.items()):
+            _plot_frontier(left, n, row.get("frontier"), markers[i % len(markers)])
+            for j, name in enumerate(ORDER):
+                m = row[name]
                 if m is None:
                     continue
                 left.scatter(
@@ -217,6 +292,8 @@ def plot(
                     f"{n}", (100 * m.get("abandon_rate", 0.0), m["talk_fraction"]), fontsize=7
                 )
     left.axvline(3.0, color="red", linestyle="--", linewidth=1)
+    if any("frontier" in row for rows in table.values() for row in rows.values()):
+        left.set_xlim(-0.2, 10.0)  # power's high ratios run far past any legal cap
     left.set_xlabel("abandon % (run)")
     left.set_ylabel("talk fraction")
     left.set_title("policies (markers: team sizes)")

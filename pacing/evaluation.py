@@ -6,7 +6,7 @@ processes, aggregates seeds and prints or plots.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from config.vocabulary import DialMode
@@ -20,6 +20,7 @@ from pacing.simulator import simulate
 
 POLICIES = ("preview", "progressive", "power", "adapt", "erlang", "predictive")
 GRID = tuple(round(1.0 + 0.1 * i, 1) for i in range(31))
+FRONTIER_RATIOS = (1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class Cell:
     p_human: float = 0.25
     hours: float = 8.0
     ratio: float = 2.0
+    frontier_caps: tuple[float, ...] = ()
 
 
 def best_static(cell: Cell) -> tuple[float | None, RunResult | None]:
@@ -47,6 +49,28 @@ def best_static(cell: Cell) -> tuple[float | None, RunResult | None]:
         if best[1] is None or run.talk_fraction > best[1].talk_fraction:
             best = (ratio, run)
     return best
+
+
+def frontier(cell: Cell) -> dict[str, list[dict[str, Any]]]:
+    """Talk fraction against abandon rate beyond the cap: `predictive` run on campaigns whose cap
+    (and target) is each of `cell.frontier_caps`, and `power` at FRONTIER_RATIOS with no cap."""
+    base = scenario(cell.scenario, agents=cell.agents, p_human=cell.p_human, hours=cell.hours)
+    points: dict[str, list[dict[str, Any]]] = {"predictive": [], "power": []}
+    for cap in cell.frontier_caps:
+        settings = PacingSettings(target_abandon_rate=cap)
+        controller = registry.create("predictive", settings)
+        run = simulate(replace(base, abandon_cap=cap), controller, cell.seed)
+        points["predictive"].append({"cap": cap, **_point(run)})
+    for ratio in FRONTIER_RATIOS:
+        settings = PacingSettings(mode=DialMode.POWER, ratio=ratio, max_ratio=ratio)
+        run = simulate(base, PowerController(settings, respect_budget=False), cell.seed)
+        points["power"].append({"ratio": ratio, **_point(run)})
+    return points
+
+
+def _point(run: RunResult) -> dict[str, Any]:
+    summary = run.summary()
+    return {key: summary[key] for key in ("talk_fraction", "abandon_rate", "cap_exceeded")}
 
 
 def run_cell(cell: Cell) -> dict[str, Any]:
@@ -72,4 +96,5 @@ def run_cell(cell: Cell) -> dict[str, Any]:
     if out["best_static"] is not None:
         out["best_static"]["ratio"] = ratio
     out["ceiling"] = {"talk_fraction": config.ceiling, "abandon_rate": 0.0}
-    return {"cell": cell, "policies": out, "series": series}
+    points = frontier(cell) if cell.frontier_caps else None
+    return {"cell": cell, "policies": out, "series": series, "frontier": points}

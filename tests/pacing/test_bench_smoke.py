@@ -28,6 +28,30 @@ def test_bench_pacing_smoke_prints_one_json_object(capsys: pytest.CaptureFixture
     assert "steady/N=10" in report["targets"]
 
 
+def test_bench_pacing_frontier_traces_rates_beyond_the_cap(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["bench", "pacing", "--agents", "10", "--hours", "0.25", "--seeds", "1", "--jobs", "1"]
+    assert main([*argv, "--frontier", "0.03,0.2", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["results"]["steady"]["10"]
+    predictive = row["frontier"]["predictive"]
+    assert [p["cap"] for p in predictive] == [0.03, 0.2]
+    power = row["frontier"]["power"]
+    assert [p["ratio"] for p in power] == [1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0]
+    # a higher ratio dials more: more abandons and more talk
+    assert power[-1]["abandon_rate"] > power[0]["abandon_rate"]
+    assert power[-1]["talk_fraction"] > power[0]["talk_fraction"]
+    assert row["predictive"]["seeds_over_cap_by_pacing"] == []
+
+
+def test_bench_pacing_frontier_rejects_rates_that_are_not_fractions() -> None:
+    argv = ["bench", "pacing", "--agents", "10", "--hours", "0.1", "--seeds", "1"]
+    with pytest.raises(SystemExit, match="fractions between 0 and 1"):
+        main([*argv, "--frontier", "3"])
+    with pytest.raises(SystemExit, match="abandon rates like"):
+        main([*argv, "--frontier", "three"])
+
+
 def test_pacing_is_pure() -> None:
     for path in PACING.glob("*.py"):
         tree = ast.parse(path.read_text())
