@@ -52,13 +52,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(handler=run)
 
 
-def _cells(args: argparse.Namespace) -> list[Cell]:
+def _cells(args: argparse.Namespace, caps: tuple[float, ...]) -> list[Cell]:
     scenarios = [s.strip() for s in args.scenario.split(",") if s.strip()]
     unknown = [s for s in scenarios if s not in SCENARIOS]
     if unknown:
         raise SystemExit(f"dialer: unknown scenario {unknown[0]!r} (choose from {SCENARIOS})")
     agents = [int(a) for a in args.agents.split(",") if a.strip()]
-    caps = _frontier_caps(args.frontier)
     return [
         Cell(
             sc,
@@ -222,7 +221,8 @@ def _print_table(table: dict[str, dict[str, dict[str, Any]]]) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
-    cells = _cells(args)
+    caps = _frontier_caps(args.frontier)
+    cells = _cells(args, caps)
     info(f"pacing bench: {len(cells)} cells on {args.jobs} processes")
     results = _execute(cells, args.jobs)
     table = _aggregate(results)
@@ -237,7 +237,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "seeds": args.seeds,
             "hours": args.hours,
             "ratio": args.ratio,
-            "frontier_caps": list(_frontier_caps(args.frontier)),
+            "frontier_caps": list(caps),
         },
         "results": table,
         "targets": _targets(table, args.p_human),
