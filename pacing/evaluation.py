@@ -57,7 +57,9 @@ def frontier(cell: Cell) -> dict[str, list[dict[str, Any]]]:
     base = scenario(cell.scenario, agents=cell.agents, p_human=cell.p_human, hours=cell.hours)
     points: dict[str, list[dict[str, Any]]] = {"predictive": [], "power": []}
     for cap in cell.frontier_caps:
-        settings = PacingSettings(target_abandon_rate=cap)
+        settings = PacingSettings(
+            target_abandon_rate=cap, amd_false_positive_rate=base.amd_false_positive
+        )
         controller = registry.create("predictive", settings)
         run = simulate(replace(base, abandon_cap=cap), controller, cell.seed)
         points["predictive"].append({"cap": cap, **_point(run)})
@@ -82,7 +84,7 @@ def run_cell(cell: Cell) -> dict[str, Any]:
         talk_s=config.talk_mean_s,
         wrap_s=config.wrap_mean_s,
     )
-    settings = PacingSettings(ratio=cell.ratio)
+    settings = PacingSettings(ratio=cell.ratio, amd_false_positive_rate=config.amd_false_positive)
     out: dict[str, Any] = {}
     series: list[tuple[float, float, float, float]] = []
     for name in POLICIES:

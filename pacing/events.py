@@ -117,7 +117,13 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class PacingSettings:
-    """Live settings of a campaign's pacing; a change applies at the next decision."""
+    """Live settings of a campaign's pacing; a change applies at the next decision.
+
+    `amd_false_positive_rate` is the share of live answers the campaign's answering-machine
+    detection is expected to take for machines (each one an abandoned call), from the AMD's own
+    calibration: 0 when AMD is off or its errors are unknown. Predictive keeps budget for runs of
+    them from the first call, before it has seen any; the share it then observes takes over.
+    """
 
     mode: DialMode = DialMode.PREDICTIVE
     target_abandon_rate: float = 0.03
@@ -125,3 +131,4 @@ class PacingSettings:
     min_ratio: float = 1.0
     max_ratio: float = 4.0
     ratio: float = 2.0
+    amd_false_positive_rate: float = 0.0

@@ -15,7 +15,13 @@ talk or wrap-up), exactly (pacing/outlook.py). New dials are added one at a time
   positives, and a burst reserve growing with √(humans expected)) stays below ε.
 
 Busy agents' freeing probabilities are discounted by `Tuning.free_scale` (a calibration: the raw
-forecast under-counted abandons by about a third).
+forecast under-counted abandons by about a third) for the marginal risk, and much further by
+`Tuning.guard_free_scale` for the guard, which must hold when many agents free later than
+forecast at once (the independent-trial outlook cannot see such a correlated miss).
+
+AMD false positives are abandons no dial decision caused. Their share (configured per campaign,
+then observed) sets a reserve against a run of them above their mean: the ruin reserve of a
+random walk, kept out of both θ's aim and the guard's allowance.
 
 Warm-up: until the talk model has seen enough completed talks (the first to complete are the
 short ones, so an early talk model over-forecasts agents freeing), the same plan runs cautiously:
@@ -66,8 +72,11 @@ class Tuning:
     guard_reserve_sd: float = 0.4
     guard_union: bool = False
     free_scale: float = 0.8
+    guard_free_scale: float = 0.4
     replan_s: float = 1.0
     fp_guard_answers: int = 200
+    fp_prior_answers: float = 300.0
+    fp_ruin_log: float = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +176,27 @@ class PredictiveController:
         shares = self.tracker.estimates.shares
         return shares.upper_bound(Resolution.HUMAN, self.tuning.warmup_share_z)
 
+    def fp_share(self, snap: Snapshot) -> float:
+        """AMD false positives per live answer: abandons no pacing decision caused, shrunk toward
+        the campaign's configured rate (`amd_false_positive_rate`) while answers are few."""
+        unexplained = max(0, snap.abandoned - self.tracker.abandoned)
+        prior_n = self.tuning.fp_prior_answers
+        prior = self.settings.amd_false_positive_rate * prior_n
+        return (unexplained + prior) / (snap.answered_humans + prior_n)
+
+    def fp_ruin_reserve(self, snap: Snapshot) -> float:
+        """Abandons to keep for a run of AMD false positives above their mean from here on.
+
+        The campaign's margin under the cap, cap × answers − abandons, drifts by cap − f per
+        answer with variance f(1 − f) from false positives alone (f their share); a random walk
+        with that drift falls d below its start with probability exp(−2(cap − f)d / f(1 − f)),
+        so keeping d = L · f(1 − f) / 2(cap − f) holds that chance at e^−L."""
+        f = self.fp_share(snap)
+        if f <= 0.0:
+            return 0.0
+        drift = max(self.settings.target_abandon_rate - f, 0.002)
+        return self.tuning.fp_ruin_log * f * (1.0 - f) / (2.0 * drift)
+
     def theta_now(self, snap: Snapshot) -> float:
         """The marginal risk a new dial may carry: rises with slack earned, falls when overspent."""
         t = self.tuning
@@ -174,6 +204,7 @@ class PredictiveController:
         sd = math.sqrt(allowed)
         fp_sd = math.sqrt(max(0, snap.abandoned - self.tracker.abandoned))
         reserve = t.reserve + t.reserve_sd * sd + t.reserve_fp_sd * fp_sd
+        reserve += self.fp_ruin_reserve(snap)
         slack = allowed - reserve - snap.abandoned
         scale = t.slack_scale + t.slack_scale_sd * sd
         return min(t.theta_max, max(t.theta_min, t.theta * math.exp(slack / scale)))
@@ -191,8 +222,9 @@ class PredictiveController:
         and a burst reserve growing with the humans the outlook expects."""
         t = self.tuning
         humans = (float(calls[:, -1].sum()) if calls.size else 0.0) + new_humans
-        burst = math.floor(t.guard_reserve + t.guard_reserve_sd * math.sqrt(humans))
-        return max(0, snap.abandon_budget - self._fp_reserve(snap, calls, new_humans) - burst)
+        burst = t.guard_reserve + t.guard_reserve_sd * math.sqrt(humans)
+        held = math.floor(burst + self.fp_ruin_reserve(snap))
+        return max(0, snap.abandon_budget - self._fp_reserve(snap, calls, new_humans) - held)
 
     def _overflow(self, outlook: Outlook, over: int) -> float:
         """P(abandons overflow the allowance): the worst step, or the union bound over steps."""
@@ -251,7 +283,6 @@ class PredictiveController:
         p_h = max(float(h0[-1]), 1e-6)
         ready = snap.agents_ready
         expected_free = float(agents[:, -1].sum())
-        agents = agents * self.tuning.free_scale
         ratio_cap = math.floor(self.settings.max_ratio * max(1.0, expected_free + ready))
         top = max(backed, min(cap, ratio_cap - snap.calls_in_flight))
         allowance = self._allowance(snap, calls, top * p_h)
@@ -263,14 +294,22 @@ class PredictiveController:
         ):
             theta = 0.0  # AMD false positives are spending the budget: risk-free dials only
         over = allowance + 1
-        outlook = Outlook(calls, agents, ready, top, waiting=snap.humans_waiting)
-        n, risk, overflow_p = 0, 0.0, self._overflow(outlook, over)
+        t = self.tuning
+        outlook = Outlook(calls, agents * t.free_scale, ready, top, waiting=snap.humans_waiting)
+        guard = outlook
+        if t.guard_free_scale != t.free_scale:  # the guard's own, more pessimistic, outlook
+            guard = Outlook(
+                calls, agents * t.guard_free_scale, ready, top, waiting=snap.humans_waiting
+            )
+        n, risk, overflow_p = 0, 0.0, self._overflow(guard, over)
         while n < top:
             risk = outlook.marginal_risk(h0) / p_h
             if n >= backed and risk > theta:
                 break
             outlook.add_dial(h0)
-            after = self._overflow(outlook, over)
+            if guard is not outlook:
+                guard.add_dial(h0)
+            after = self._overflow(guard, over)
             if n >= backed and after > self.tuning.epsilon:
                 break
             n, overflow_p = n + 1, after

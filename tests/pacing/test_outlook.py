@@ -111,13 +111,20 @@ def snap(answers: int, abandons: int) -> Snapshot:
     )
 
 
-def test_threshold_rises_with_unspent_budget_and_falls_when_overspent() -> None:
+def paced(abandons: int) -> PredictiveController:
+    """A controller that saw `abandons` of its own calls abandoned (no AMD false positive)."""
     controller = PredictiveController()
-    thrifty = controller.theta_now(snap(1000, 10))
-    on_aim = controller.theta_now(snap(1000, 24))
-    spent = controller.theta_now(snap(1000, 30))
+    for call in range(abandons):
+        controller.observe(CallAbandoned(float(call), call))
+    return controller
+
+
+def test_threshold_rises_with_unspent_budget_and_falls_when_overspent() -> None:
+    thrifty = paced(10).theta_now(snap(1000, 10))
+    on_aim = paced(24).theta_now(snap(1000, 24))
+    spent = paced(30).theta_now(snap(1000, 30))
     assert thrifty > on_aim > spent
-    assert spent < controller.tuning.theta < thrifty
+    assert spent < Tuning().theta < thrifty
 
 
 def test_burst_reserve_grows_with_the_humans_expected() -> None:
@@ -220,3 +227,44 @@ def test_false_positives_spending_an_early_budget_leave_only_risk_free_dials() -
     assert cautious.calls == 4  # 6 ready − 2 in flight: no human can miss an agent
     assert "θ 0.0%" in cautious.explanation
     assert by_pacing.decide(600.0, budget_spent).calls > cautious.calls
+
+
+def test_false_positive_ruin_reserve_follows_the_configured_then_the_observed_share() -> None:
+    unknown = PredictiveController(tuning=Tuning(fp_ruin_log=3.0, fp_prior_answers=300.0))
+    configured = PredictiveController(
+        PacingSettings(amd_false_positive_rate=0.02),
+        Tuning(fp_ruin_log=3.0, fp_prior_answers=300.0),
+    )
+    assert unknown.fp_ruin_reserve(snap(0, 0)) == 0.0  # no AMD errors known nor seen
+    # f = 0.02 against the 3 % cap: 3 × 0.02 × 0.98 / (2 × 0.01) = 2.94 abandons held
+    assert configured.fp_ruin_reserve(snap(0, 0)) == pytest.approx(2.94)
+    assert configured.fp_ruin_reserve(snap(0, 0)) > configured.fp_ruin_reserve(snap(3000, 0))
+    # 30 false positives in 1,000 answers (the controller saw no abandon): the observed share
+    # rules, the configured one only shrinks it; a share at the cap holds far more in reserve
+    seen = snap(1000, 30)
+    assert unknown.fp_share(seen) == pytest.approx(30 / 1300)
+    assert configured.fp_share(seen) == pytest.approx(36 / 1300)
+    assert configured.fp_ruin_reserve(seen) > 10.0
+
+
+def test_a_configured_amd_error_rate_holds_an_early_budget_back() -> None:
+    early = Snapshot(2, 20, 10, 0, 30, 80, 3, 120, 0)  # 3 abandons allowed, none spent yet
+    plain = warmed("predictive", PacingSettings(), 20)
+    with_amd = warmed("predictive", PacingSettings(amd_false_positive_rate=0.02), 20)
+    assert isinstance(plain, PredictiveController) and isinstance(with_amd, PredictiveController)
+    assert plain.theta_now(early) > with_amd.theta_now(early)
+    assert with_amd.decide(600.0, early).calls <= plain.decide(600.0, early).calls
+
+
+def test_a_stressed_guard_never_dials_more() -> None:
+    plain = warmed("predictive", PacingSettings(), 20)
+    stressed = warmed("predictive", PacingSettings(), 20)
+    assert isinstance(plain, PredictiveController) and isinstance(stressed, PredictiveController)
+    plain.tuning = Tuning(theta_min=0.2, guard_free_scale=0.8)  # θ never binds: the guard does
+    stressed.tuning = Tuning(theta_min=0.2, guard_free_scale=0.3)
+    for agent in range(17):  # all busy agents ten seconds into wrap-up
+        for controller in (plain, stressed):
+            controller.observe(AgentChanged(590.0, agent, AgentState.WRAP_UP))
+    tight = Snapshot(3, 20, 30, 0, 47, 200, 8, 400, 4)  # 30 calls ringing, 8 abandons left
+    calm, wary = plain.decide(600.0, tight), stressed.decide(600.0, tight)
+    assert backed_calls(tight) <= wary.calls < calm.calls
