@@ -15,7 +15,7 @@ from pacing.baselines import CampaignFacts
 from pacing.basic import PowerController
 from pacing.events import PacingSettings
 from pacing.metrics import RunResult
-from pacing.scenarios import scenario
+from pacing.scenarios import SimConfig, scenario
 from pacing.simulator import simulate
 
 POLICIES = ("preview", "progressive", "power", "adapt", "erlang", "predictive")
@@ -34,6 +34,13 @@ class Cell:
     hours: float = 8.0
     ratio: float = 2.0
     frontier_caps: tuple[float, ...] = ()
+
+
+def campaign_settings(config: SimConfig, cell: Cell, **changes: Any) -> PacingSettings:
+    """The settings a campaign manager would give this scenario: the power ratio asked for and
+    the AMD's nominal false-positive share (as the Erlang policy gets the nominal p_h)."""
+    settings = PacingSettings(ratio=cell.ratio, amd_false_positive_rate=config.amd_false_positive)
+    return replace(settings, **changes)
 
 
 def best_static(cell: Cell) -> tuple[float | None, RunResult | None]:
@@ -57,9 +64,7 @@ def frontier(cell: Cell) -> dict[str, list[dict[str, Any]]]:
     base = scenario(cell.scenario, agents=cell.agents, p_human=cell.p_human, hours=cell.hours)
     points: dict[str, list[dict[str, Any]]] = {"predictive": [], "power": []}
     for cap in cell.frontier_caps:
-        settings = PacingSettings(
-            target_abandon_rate=cap, amd_false_positive_rate=base.amd_false_positive
-        )
+        settings = campaign_settings(base, cell, target_abandon_rate=cap)
         controller = registry.create("predictive", settings)
         run = simulate(replace(base, abandon_cap=cap), controller, cell.seed)
         points["predictive"].append({"cap": cap, **_point(run)})
@@ -84,7 +89,7 @@ def run_cell(cell: Cell) -> dict[str, Any]:
         talk_s=config.talk_mean_s,
         wrap_s=config.wrap_mean_s,
     )
-    settings = PacingSettings(ratio=cell.ratio, amd_false_positive_rate=config.amd_false_positive)
+    settings = campaign_settings(config, cell)
     out: dict[str, Any] = {}
     series: list[tuple[float, float, float, float]] = []
     for name in POLICIES:

@@ -8,6 +8,7 @@ import pytest
 
 from pacing import registry
 from pacing.baselines import CampaignFacts
+from pacing.evaluation import Cell, campaign_settings
 from pacing.scenarios import SimConfig, scenario
 from pacing.simulator import simulate
 
@@ -88,3 +89,13 @@ def test_trunk_cap_is_respected() -> None:
     run = simulate(config, registry.create("erlang", facts=CampaignFacts(agents=10)), 1)
     assert run.peak_lines <= config.trunk_lines
     assert run.cap_violations == 0
+
+
+def test_the_bench_configures_each_scenarios_nominal_amd_error_share() -> None:
+    for name, share in (("steady", 0.0), ("drift", 0.0), ("amd", 0.02)):
+        config = scenario(name, agents=10, hours=1.0)
+        settings = campaign_settings(config, Cell(name, 10, seed=0, ratio=1.5))
+        assert settings.amd_false_positive_rate == share
+        assert settings.ratio == 1.5
+    capped = campaign_settings(config, Cell("amd", 10, seed=0), target_abandon_rate=0.05)
+    assert capped.target_abandon_rate == 0.05 and capped.amd_false_positive_rate == 0.02
