@@ -56,9 +56,9 @@ class Tuning:
 
     grace_s: float = 2.0
     warmup_answers: int = 20
-    warmup_talks_per_agent: float = 3.0
+    warmup_talks_per_agent: float = 1.0
     warmup_wraps: int = 20
-    warmup_share_z: float = 3.0
+    warmup_share_z: float = 2.0
     reserve: float = 2.0
     reserve_sd: float = 0.4
     reserve_fp_sd: float = 2.0

@@ -170,11 +170,11 @@ def test_call_table_with_a_higher_human_share_forecasts_more_humans() -> None:
     assert higher[0, -1] > model.call_table(est)[0, -1]
 
 
-def team(talks_seen: int, agents: int = 20) -> PredictiveController:
+def team(talks_seen: int, agents: int = 20, talks_per_agent: float = 3.0) -> PredictiveController:
     """A controller that has learnt the answer share from 400 calls and seen `talks_seen` talks
-    and wrap-ups complete; at t = 1165 s half the agents ended a talk and entered wrap-up, the
-    rest are still talking."""
-    controller = PredictiveController()
+    and wrap-ups complete (it warms up until `talks_per_agent` talks per agent); at t = 1165 s
+    half the agents ended a talk and entered wrap-up, the rest are still talking."""
+    controller = PredictiveController(tuning=Tuning(warmup_talks_per_agent=talks_per_agent))
     for agent in range(agents):
         controller.observe(AgentChanged(0.0, agent, AgentState.READY))
     for call in range(400):
