@@ -255,7 +255,8 @@ class PredictiveController:
         text = prefix + (
             f"{plan.expected_free:.1f} agents expected free within {HORIZON_S} s"
             f" + {snap.agents_ready} ready, p_human {p_h:.2f}, {snap.calls_in_flight} calls in"
-            f" flight, abandon budget {snap.abandon_budget} → place {plan.calls} (next dial's"
+            f" flight, abandon budget {snap.abandon_budget}{self._held_text(snap)}"
+            f" → place {plan.calls} (next dial's"
             f" abandon risk {plan.risk:.1%} vs θ {plan.theta:.1%},"
             f" P(over budget) {plan.overflow_p:.2%})"
         )
@@ -263,6 +264,10 @@ class PredictiveController:
             1.0, plan.expected_free + snap.agents_ready
         )
         return Decision(plan.calls, text, level)
+
+    def _held_text(self, snap: Snapshot) -> str:
+        held = self.fp_ruin_reserve(snap)
+        return f" ({held:.1f} held for AMD false positives)" if held > 0.0 else ""
 
     def _plan(self, now: float, snap: Snapshot, backed: int, cap: int, *, warm: bool) -> Plan:
         """Add new dials while the next one's risk ≤ θ and the allowance guard holds."""
@@ -310,7 +315,7 @@ class PredictiveController:
             if guard is not outlook:
                 guard.add_dial(h0)
             after = self._overflow(guard, over)
-            if n >= backed and after > self.tuning.epsilon:
+            if n >= backed and after > t.epsilon:
                 break
             n, overflow_p = n + 1, after
         return Plan(n, risk, overflow_p, expected_free, theta)
