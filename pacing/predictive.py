@@ -179,7 +179,7 @@ class PredictiveController:
     def fp_share(self, snap: Snapshot) -> float:
         """AMD false positives per live answer: abandons no pacing decision caused, shrunk toward
         the campaign's configured rate (`amd_false_positive_rate`) while answers are few."""
-        unexplained = max(0, snap.abandoned - self.tracker.abandoned)
+        unexplained = self._unexplained_abandons(snap)
         prior_n = self.tuning.fp_prior_answers
         prior = self.settings.amd_false_positive_rate * prior_n
         return (unexplained + prior) / (snap.answered_humans + prior_n)
@@ -202,29 +202,27 @@ class PredictiveController:
         t = self.tuning
         allowed = self.settings.target_abandon_rate * snap.answered_humans
         sd = math.sqrt(allowed)
-        fp_sd = math.sqrt(max(0, snap.abandoned - self.tracker.abandoned))
+        fp_sd = math.sqrt(self._unexplained_abandons(snap))
         reserve = t.reserve + t.reserve_sd * sd + t.reserve_fp_sd * fp_sd
         reserve += self.fp_ruin_reserve(snap)
         slack = allowed - reserve - snap.abandoned
         scale = t.slack_scale + t.slack_scale_sd * sd
         return min(t.theta_max, max(t.theta_min, t.theta * math.exp(slack / scale)))
 
-    def _fp_reserve(self, snap: Snapshot, calls: model.Array, new_humans: float) -> int:
-        """Abandons to keep for AMD false positives (abandons no pacing decision caused)."""
-        unexplained = snap.abandoned - self.tracker.abandoned
-        if unexplained <= 0 or snap.answered_humans <= 0:
-            return 0
-        humans = float(calls[:, -1].sum()) + new_humans if calls.size else new_humans
-        return math.ceil(unexplained / snap.answered_humans * humans - 1e-9)
+    def _unexplained_abandons(self, snap: Snapshot) -> int:
+        """Abandons the ledger counts that no dial of ours caused: AMD false positives."""
+        return max(0, snap.abandoned - self.tracker.abandoned)
 
     def _allowance(self, snap: Snapshot, calls: model.Array, new_humans: float) -> int:
-        """Abandons the guard may risk: the ledger's budget less the AMD false-positive reserve
-        and a burst reserve growing with the humans the outlook expects."""
+        """Abandons the guard may risk: the ledger's budget less the AMD false positives expected
+        among the humans the outlook expects, their ruin reserve, and a burst reserve growing
+        with those humans."""
         t = self.tuning
         humans = (float(calls[:, -1].sum()) if calls.size else 0.0) + new_humans
+        coming_fps = math.ceil(self.fp_share(snap) * humans - 1e-9)
         burst = t.guard_reserve + t.guard_reserve_sd * math.sqrt(humans)
         held = math.floor(burst + self.fp_ruin_reserve(snap))
-        return max(0, snap.abandon_budget - self._fp_reserve(snap, calls, new_humans) - held)
+        return max(0, snap.abandon_budget - coming_fps - held)
 
     def _overflow(self, outlook: Outlook, over: int) -> float:
         """P(abandons overflow the allowance): the worst step, or the union bound over steps."""
@@ -294,7 +292,7 @@ class PredictiveController:
         theta = self.theta_now(snap)
         if (
             allowance == 0
-            and snap.abandoned > self.tracker.abandoned
+            and self._unexplained_abandons(snap) > 0
             and snap.answered_humans < self.tuning.fp_guard_answers
         ):
             theta = 0.0  # AMD false positives are spending the budget: risk-free dials only
