@@ -7,6 +7,8 @@ computed exactly by convolution, vectorised over the horizon steps, on a window 
 wide enough for the questions asked: the chance that the next human meets no free agent
 (X_j ≥ ready) and the chance that abandons overflow the ledger's allowance (X_j > ready + b).
 Values too low to ever reach `ready` are lumped at the window's floor, which keeps this exact.
+Two outlooks over the same calls and agents (say, with different chances of agents freeing) can
+share one instance by stacking their steps side by side: every operation is per step.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class Outlook:
         if agents.size == 0:
             self.pmf[:, zero] = 1.0
             return
-        small = agents[:, -1] < POISSON_BELOW
+        small = agents.max(axis=1) < POISSON_BELOW
         rate = agents[small].sum(axis=0)
         top = int(float(rate.max()) + 8.0 * math.sqrt(float(rate.max())) + 4.0)
         pooled = poisson_pmf(rate, top)
@@ -64,15 +66,17 @@ class Outlook:
         """Convolve with −Bernoulli(p); mass falling below the window stays at its floor."""
         pmf = self.pmf
         floor = pmf[:, 0] + pmf[:, 1] * p
-        pmf[:, 1:-1] = pmf[:, 1:-1] * (1.0 - p)[:, None] + pmf[:, 2:] * p[:, None]
-        pmf[:, -1] *= 1.0 - p
+        moved = pmf[:, 2:] * p[:, None]
+        pmf *= (1.0 - p)[:, None]
+        pmf[:, 1:-1] += moved
         pmf[:, 0] = floor
 
     def _up(self, p: Array) -> None:
         """Convolve with +Bernoulli(p) (the window is sized so nothing spills over the top)."""
         pmf = self.pmf
-        pmf[:, 1:] = pmf[:, 1:] * (1.0 - p)[:, None] + pmf[:, :-1] * p[:, None]
-        pmf[:, 0] *= 1.0 - p
+        moved = pmf[:, :-1] * p[:, None]
+        pmf *= (1.0 - p)[:, None]
+        pmf[:, 1:] += moved
 
     def add_dial(self, h0: Array) -> None:
         """One more new dial whose human answers by τ_j with probability h0[j]."""
@@ -86,5 +90,6 @@ class Outlook:
     def marginal_risk(self, h0: Array) -> float:
         """The abandons the next dial adds: max_j ΔE[(X_j − ready)⁺] = max_j h0_j·P(X_j ≥ ready).
 
-        Its own human, or one it displaces (it takes the agent a later human needed)."""
-        return float((h0 * self.tail(0)).max())
+        Its own human, or one it displaces (it takes the agent a later human needed). Read on
+        the first h0.size steps: a second, stressed outlook may be stacked after them."""
+        return float((h0 * self.tail(0)[: h0.size]).max())

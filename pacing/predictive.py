@@ -225,8 +225,9 @@ class PredictiveController:
         return max(0, snap.abandon_budget - coming_fps - held)
 
     def _overflow(self, outlook: Outlook, over: int) -> float:
-        """P(abandons overflow the allowance): the worst step, or the union bound over steps."""
-        tail = outlook.tail(over)
+        """P(abandons overflow the allowance): the worst step, or the union bound over steps, of
+        the guard's outlook (the last HORIZON_S steps: the stressed copy when one is stacked)."""
+        tail = outlook.tail(over)[-HORIZON_S:]
         return float(tail.sum() if self.tuning.guard_union else tail.max())
 
     def decide(self, now: float, snap: Snapshot) -> Decision:
@@ -298,21 +299,18 @@ class PredictiveController:
             theta = 0.0  # AMD false positives are spending the budget: risk-free dials only
         over = allowance + 1
         t = self.tuning
-        outlook = Outlook(calls, agents * t.free_scale, ready, top, waiting=snap.humans_waiting)
-        guard = outlook
+        freeing, dial = agents * t.free_scale, h0
         if t.guard_free_scale != t.free_scale:  # the guard's own, more pessimistic, outlook
-            guard = Outlook(
-                calls, agents * t.guard_free_scale, ready, top, waiting=snap.humans_waiting
-            )
-        n, risk, overflow_p = 0, 0.0, self._overflow(guard, over)
+            freeing = np.hstack([freeing, agents * t.guard_free_scale])
+            calls, dial = np.hstack([calls, calls]), np.concatenate([h0, h0])
+        outlook = Outlook(calls, freeing, ready, top, waiting=snap.humans_waiting)
+        n, risk, overflow_p = 0, 0.0, self._overflow(outlook, over)
         while n < top:
             risk = outlook.marginal_risk(h0) / p_h
             if n >= backed and risk > theta:
                 break
-            outlook.add_dial(h0)
-            if guard is not outlook:
-                guard.add_dial(h0)
-            after = self._overflow(guard, over)
+            outlook.add_dial(dial)
+            after = self._overflow(outlook, over)
             if n >= backed and after > t.epsilon:
                 break
             n, overflow_p = n + 1, after

@@ -72,6 +72,7 @@ class Simulation:
         n = config.agents
         self.state = [AgentState.READY] * n
         self.ready_since = [0.0] * n
+        self.paused = 0  # agents on a break, kept in step with `state` by `set_agent`
         self.ready: deque[int] = deque(range(n))
         self.waiting: deque[int] = deque()
         self.waiting_set: set[int] = set()
@@ -126,7 +127,7 @@ class Simulation:
         }
 
     def snapshot(self) -> Snapshot:
-        staffed = sum(1 for s in self.state if s is not AgentState.PAUSED)
+        staffed = self.config.agents - self.paused
         return Snapshot(
             agents_ready=len(self.ready),
             agents_staffed=staffed,
@@ -193,6 +194,8 @@ class Simulation:
             self.push(now + c.no_answer_timeout_s, NO_ANSWER, call_id)
 
     def set_agent(self, now: float, agent: int, state: AgentState) -> None:
+        was_paused = self.state[agent] is AgentState.PAUSED
+        self.paused += (state is AgentState.PAUSED) - was_paused
         self.state[agent] = state
         self.emit(AgentChanged(now, agent, state))
 
@@ -205,7 +208,7 @@ class Simulation:
 
     def on_tick(self, now: float, a: int, b: int) -> None:
         if self.record_series and now % SERIES_STEP_S == 0.0:
-            staffed = max(1, sum(1 for s in self.state if s is not AgentState.PAUSED))
+            staffed = max(1, self.config.agents - self.paused)
             self.result.series.append((now, self.level, self.in_flight / staffed, self.ledger.rate))
         self.push(now + 1.0, TICK)
 

@@ -84,6 +84,38 @@ def test_marginal_risk_is_the_worst_steps_added_overflow() -> None:
     assert outlook.marginal_risk(h0) == pytest.approx(float((h0 * tail).max()))
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    calls=st.lists(st.tuples(probabilities, probabilities), max_size=4),
+    agents=st.lists(st.tuples(st.floats(0.25, 0.95), st.floats(0.25, 0.95)), max_size=3),
+    scale=st.floats(0.2, 1.0),  # agents stay likely enough (≥ 0.05) to be convolved, not pooled
+    ready=st.integers(0, 3),
+)
+def test_stacked_outlooks_read_as_the_separate_ones(
+    calls: list[tuple[float, float]],
+    agents: list[tuple[float, float]],
+    scale: float,
+    ready: int,
+) -> None:
+    """The controller stacks a stressed outlook after the marginal one; each half must read
+    exactly as that outlook built alone, before and after a dial."""
+    c = np.sort(np.array(calls, dtype=np.float64).reshape(-1, 2), axis=1)
+    a = np.sort(np.array(agents, dtype=np.float64).reshape(-1, 2), axis=1)
+    h0 = np.array([0.1, 0.25])
+    alone = Outlook(c, a, ready, extra=1)
+    stressed = Outlook(c, a * scale, ready, extra=1)
+    stacked = Outlook(np.hstack([c, c]), np.hstack([a, a * scale]), ready, extra=1)
+    for _ in range(2):
+        for over in range(3):
+            both = stacked.tail(over)
+            assert both[:2] == pytest.approx(alone.tail(over), abs=1e-12)
+            assert both[2:] == pytest.approx(stressed.tail(over), abs=1e-12)
+        assert stacked.marginal_risk(h0) == pytest.approx(alone.marginal_risk(h0), abs=1e-12)
+        alone.add_dial(h0)
+        stressed.add_dial(h0)
+        stacked.add_dial(np.concatenate([h0, h0]))
+
+
 def test_unlikely_agents_are_pooled_close_to_exact() -> None:
     agents = np.full((40, 2), 0.01)
     agents[:, 1] = 0.03
