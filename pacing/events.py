@@ -121,8 +121,10 @@ class PacingSettings:
 
     `amd_false_positive_rate` is the share of live answers the campaign's answering-machine
     detection is expected to take for machines (each one an abandoned call), from the AMD's own
-    calibration: 0 when AMD is off or its errors are unknown. Predictive keeps budget for runs of
-    them from the first call, before it has seen any; the share it then observes takes over.
+    calibration; 0 when AMD is off or never errs; None (the default) when unknown, which
+    predictive treats as a typical AMD's share (`Tuning.fp_unknown_rate`, 2 %) rather than as
+    none. Predictive keeps budget for runs of them from the first call, before it has seen any;
+    the share it then observes takes over.
     """
 
     mode: DialMode = DialMode.PREDICTIVE
@@ -131,4 +133,4 @@ class PacingSettings:
     min_ratio: float = 1.0
     max_ratio: float = 4.0
     ratio: float = 2.0
-    amd_false_positive_rate: float = 0.0
+    amd_false_positive_rate: float | None = None

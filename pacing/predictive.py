@@ -77,6 +77,7 @@ class Tuning:
     fp_guard_answers: int = 200
     fp_prior_answers: float = 300.0
     fp_ruin_log: float = 3.0
+    fp_unknown_rate: float = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,10 +179,12 @@ class PredictiveController:
 
     def fp_share(self, snap: Snapshot) -> float:
         """AMD false positives per live answer: abandons no pacing decision caused, shrunk toward
-        the campaign's configured rate (`amd_false_positive_rate`) while answers are few."""
+        the campaign's configured rate (`amd_false_positive_rate`; a typical AMD's share when
+        that is unknown) while answers are few."""
         unexplained = self._unexplained_abandons(snap)
         prior_n = self.tuning.fp_prior_answers
-        prior = self.settings.amd_false_positive_rate * prior_n
+        configured = self.settings.amd_false_positive_rate
+        prior = (self.tuning.fp_unknown_rate if configured is None else configured) * prior_n
         return (unexplained + prior) / (snap.answered_humans + prior_n)
 
     def fp_ruin_reserve(self, snap: Snapshot) -> float:

@@ -27,6 +27,7 @@ from pacing.tracker import Estimates
 from tests.pacing.test_invariants import warmed
 
 probabilities = st.floats(0.05, 0.95)
+EXACT_AMD = PacingSettings(amd_false_positive_rate=0.0)  # AMD off, or known never to err
 
 
 def brute_tail(
@@ -160,7 +161,7 @@ def test_threshold_rises_with_unspent_budget_and_falls_when_overspent() -> None:
 
 
 def test_burst_reserve_grows_with_the_humans_expected() -> None:
-    controller = PredictiveController(tuning=Tuning(guard_reserve=1.0, guard_reserve_sd=0.5))
+    controller = PredictiveController(EXACT_AMD, Tuning(guard_reserve=1.0, guard_reserve_sd=0.5))
     budget = snap(1000, 0)  # 30 abandons left, none of them AMD false positives
     few = np.full((4, 2), 0.25)  # one human expected → reserve floor(1 + 0.5) = 1
     many = np.full((64, 2), 0.25)  # sixteen → floor(1 + 2) = 3
@@ -262,26 +263,24 @@ def test_false_positives_spending_an_early_budget_leave_only_risk_free_dials() -
 
 
 def test_false_positive_ruin_reserve_follows_the_configured_then_the_observed_share() -> None:
-    unknown = PredictiveController(tuning=Tuning(fp_ruin_log=3.0, fp_prior_answers=300.0))
-    configured = PredictiveController(
-        PacingSettings(amd_false_positive_rate=0.02),
-        Tuning(fp_ruin_log=3.0, fp_prior_answers=300.0),
-    )
-    assert unknown.fp_ruin_reserve(snap(0, 0)) == 0.0  # no AMD errors known nor seen
+    tuning = Tuning(fp_ruin_log=3.0, fp_prior_answers=300.0)
+    exact = PredictiveController(EXACT_AMD, tuning)
+    configured = PredictiveController(PacingSettings(amd_false_positive_rate=0.02), tuning)
+    assert exact.fp_ruin_reserve(snap(0, 0)) == 0.0  # no AMD errors expected nor seen
     # f = 0.02 against the 3 % cap: 3 × 0.02 × 0.98 / (2 × 0.01) = 2.94 abandons held
     assert configured.fp_ruin_reserve(snap(0, 0)) == pytest.approx(2.94)
     assert configured.fp_ruin_reserve(snap(0, 0)) > configured.fp_ruin_reserve(snap(3000, 0))
     # 30 false positives in 1,000 answers (the controller saw no abandon): the observed share
     # rules, the configured one only shrinks it; a share at the cap holds far more in reserve
     seen = snap(1000, 30)
-    assert unknown.fp_share(seen) == pytest.approx(30 / 1300)
+    assert exact.fp_share(seen) == pytest.approx(30 / 1300)
     assert configured.fp_share(seen) == pytest.approx(36 / 1300)
     assert configured.fp_ruin_reserve(seen) > 10.0
 
 
 def test_a_configured_amd_error_rate_holds_an_early_budget_back() -> None:
     early = Snapshot(2, 20, 10, 0, 30, 80, 3, 120, 0)  # 3 abandons allowed, none spent yet
-    plain = warmed("predictive", PacingSettings(), 20)
+    plain = warmed("predictive", EXACT_AMD, 20)
     with_amd = warmed("predictive", PacingSettings(amd_false_positive_rate=0.02), 20)
     assert isinstance(plain, PredictiveController) and isinstance(with_amd, PredictiveController)
     assert plain.theta_now(early) > with_amd.theta_now(early)
@@ -289,6 +288,18 @@ def test_a_configured_amd_error_rate_holds_an_early_budget_back() -> None:
     assert held.calls <= plain.decide(600.0, early).calls
     # none seen in 120 answers: f = 0.02 × 300 / 420, held 3 f(1 − f) / 2(0.03 − f) ≈ 1.3
     assert "abandon budget 3 (1.3 held for AMD false positives)" in held.explanation
+
+
+def test_an_unknown_amd_error_rate_is_taken_as_a_typical_amds_not_as_none() -> None:
+    """Leaving the rate unset must not be the unsafe choice: it holds what 2 % would."""
+    tuning = Tuning(fp_unknown_rate=0.02)
+    unknown = PredictiveController(PacingSettings(), tuning)
+    typical = PredictiveController(PacingSettings(amd_false_positive_rate=0.02), tuning)
+    assert PacingSettings().amd_false_positive_rate is None
+    for seen in (snap(0, 0), snap(500, 4), snap(2000, 50)):
+        assert unknown.fp_share(seen) == typical.fp_share(seen)
+        assert unknown.fp_ruin_reserve(seen) == typical.fp_ruin_reserve(seen)
+    assert unknown.fp_ruin_reserve(snap(0, 0)) == pytest.approx(2.94)
 
 
 def test_a_stressed_guard_never_dials_more() -> None:
