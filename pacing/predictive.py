@@ -269,7 +269,12 @@ class PredictiveController:
 
     def _held_text(self, snap: Snapshot) -> str:
         held = self.fp_ruin_reserve(snap)
-        return f" ({held:.1f} held for AMD false positives)" if held > 0.0 else ""
+        if held <= 0.0:
+            return ""
+        unknown = ""
+        if self.settings.amd_false_positive_rate is None:
+            unknown = f", their share unknown: {self.tuning.fp_unknown_rate:.0%} assumed"
+        return f" ({held:.1f} held for AMD false positives{unknown})"
 
     def _plan(self, now: float, snap: Snapshot, backed: int, cap: int, *, warm: bool) -> Plan:
         """Add new dials while the next one's risk ≤ θ and the allowance guard holds."""

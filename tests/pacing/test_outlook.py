@@ -300,6 +300,9 @@ def test_an_unknown_amd_error_rate_is_taken_as_a_typical_amds_not_as_none() -> N
         assert unknown.fp_share(seen) == typical.fp_share(seen)
         assert unknown.fp_ruin_reserve(seen) == typical.fp_ruin_reserve(seen)
     assert unknown.fp_ruin_reserve(snap(0, 0)) == pytest.approx(2.94)
+    early = Snapshot(2, 20, 10, 0, 30, 80, 3, 120, 0)
+    said = warmed("predictive", PacingSettings(), 20).decide(600.0, early).explanation
+    assert "held for AMD false positives, their share unknown: 2% assumed" in said
 
 
 def test_a_stressed_guard_never_dials_more() -> None:
