@@ -43,14 +43,19 @@ def campaign_settings(config: SimConfig, cell: Cell, **changes: Any) -> PacingSe
     return replace(settings, **changes)
 
 
+def fixed_ratio(ratio: float) -> PowerController:
+    """Power at exactly `ratio` (no ratio clamp) and blind to the abandon budget: the static
+    anchor the bench searches in hindsight and traces on the frontier."""
+    settings = PacingSettings(mode=DialMode.POWER, ratio=ratio, max_ratio=ratio)
+    return PowerController(settings, respect_budget=False)
+
+
 def best_static(cell: Cell) -> tuple[float | None, RunResult | None]:
     """The grid ratio with the highest talk fraction whose run never broke the cap by pacing."""
     config = scenario(cell.scenario, agents=cell.agents, p_human=cell.p_human, hours=cell.hours)
     best: tuple[float | None, RunResult | None] = (None, None)
     for ratio in GRID:
-        settings = PacingSettings(mode=DialMode.POWER, ratio=ratio, max_ratio=max(GRID))
-        power = PowerController(settings, respect_budget=False)
-        run = simulate(config, power, cell.seed, abort_on_cap=True)
+        run = simulate(config, fixed_ratio(ratio), cell.seed, abort_on_cap=True)
         if run.aborted or run.cap_exceeded_by_pacing:
             continue
         if best[1] is None or run.talk_fraction > best[1].talk_fraction:
@@ -69,8 +74,7 @@ def frontier(cell: Cell) -> dict[str, list[dict[str, Any]]]:
         run = simulate(replace(base, abandon_cap=cap), controller, cell.seed)
         points["predictive"].append({"cap": cap, **_point(run)})
     for ratio in FRONTIER_RATIOS:
-        settings = PacingSettings(mode=DialMode.POWER, ratio=ratio, max_ratio=ratio)
-        run = simulate(base, PowerController(settings, respect_budget=False), cell.seed)
+        run = simulate(base, fixed_ratio(ratio), cell.seed)
         points["power"].append({"ratio": ratio, **_point(run)})
     return points
 

@@ -26,8 +26,18 @@ from pacing.predictive import PredictiveController, Tuning
 from pacing.tracker import Estimates
 from tests.pacing.test_invariants import warmed
 
-probabilities = st.floats(0.05, 0.95)
 EXACT_AMD = PacingSettings(amd_false_positive_rate=0.0)  # AMD off, or known never to err
+
+
+def step_pairs(low: float = 0.05, most: int = 4) -> st.SearchStrategy[list[tuple[float, float]]]:
+    """Up to `most` rows of two-step probabilities, each at least `low`."""
+    p = st.floats(low, 0.95)
+    return st.lists(st.tuples(p, p), max_size=most)
+
+
+def as_rows(pairs: list[tuple[float, float]]) -> np.ndarray:
+    """Rows of P(by step) for an outlook: sorted, so never falling with the step."""
+    return np.sort(np.array(pairs, dtype=np.float64).reshape(-1, 2), axis=1)
 
 
 def brute_tail(
@@ -52,8 +62,8 @@ def brute_tail(
 
 @settings(max_examples=25, deadline=None)
 @given(
-    calls=st.lists(st.tuples(probabilities, probabilities), max_size=4),
-    agents=st.lists(st.tuples(probabilities, probabilities), max_size=3),
+    calls=step_pairs(),
+    agents=step_pairs(most=3),
     ready=st.integers(0, 3),
     waiting=st.integers(0, 2),
     over=st.integers(0, 2),
@@ -65,8 +75,7 @@ def test_tail_matches_enumeration(
     waiting: int,
     over: int,
 ) -> None:
-    c = np.sort(np.array(calls, dtype=np.float64).reshape(-1, 2), axis=1)
-    a = np.sort(np.array(agents, dtype=np.float64).reshape(-1, 2), axis=1)
+    c, a = as_rows(calls), as_rows(agents)
     outlook = Outlook(c, a, ready, extra=2, waiting=waiting)
     expected = brute_tail(c, a, ready, waiting, over)
     assert outlook.tail(over) == pytest.approx(expected, abs=1e-9)
@@ -87,8 +96,8 @@ def test_marginal_risk_is_the_worst_steps_added_overflow() -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(
-    calls=st.lists(st.tuples(probabilities, probabilities), max_size=4),
-    agents=st.lists(st.tuples(st.floats(0.25, 0.95), st.floats(0.25, 0.95)), max_size=3),
+    calls=step_pairs(),
+    agents=step_pairs(low=0.25, most=3),
     scale=st.floats(0.2, 1.0),  # agents stay likely enough (≥ 0.05) to be convolved, not pooled
     ready=st.integers(0, 3),
 )
@@ -100,8 +109,7 @@ def test_stacked_outlooks_read_as_the_separate_ones(
 ) -> None:
     """The controller stacks a stressed outlook after the marginal one; each half must read
     exactly as that outlook built alone, before and after a dial."""
-    c = np.sort(np.array(calls, dtype=np.float64).reshape(-1, 2), axis=1)
-    a = np.sort(np.array(agents, dtype=np.float64).reshape(-1, 2), axis=1)
+    c, a = as_rows(calls), as_rows(agents)
     h0 = np.array([0.1, 0.25])
     alone = Outlook(c, a, ready, extra=1)
     stressed = Outlook(c, a * scale, ready, extra=1)
