@@ -12,7 +12,7 @@ from typing import Any
 
 from cli.output import emit, info
 from config import Settings
-from pacing.evaluation import POLICIES, Cell, run_cell
+from pacing.evaluation import GRID, POLICIES, Cell, run_cell
 from pacing.scenarios import SCENARIOS
 
 ORDER = (*POLICIES, "best_static", "ceiling")
@@ -119,6 +119,8 @@ def _aggregate_policy(runs: list[dict[str, Any] | None], seeds: list[int]) -> di
         ]
     if "ratio" in present[0]:
         agg["ratios"] = [r["ratio"] for r in present]
+        # the hindsight search stopped at the grid's top here: a higher ratio might have won
+        agg["seeds_at_grid_top"] = sum(r["ratio"] >= GRID[-1] for r in present)
     return agg
 
 
@@ -208,6 +210,9 @@ def _print_table(table: dict[str, dict[str, dict[str, Any]]]) -> None:
                     line += f" {m['dials_per_agent_hour']:8.1f} {100 * m['abandon_rate']:7.2f}"
                     line += f" {100 * m['worst_hour_abandon_rate']:8.2f}"
                     line += f" {'YES' if m['cap_exceeded'] else 'no':>4} {m['efficiency']:6.2f}"
+                if m.get("seeds_at_grid_top"):
+                    top = m["seeds_at_grid_top"]
+                    line += f"  ({top} seeds at the grid's top ratio {GRID[-1]:g})"
                 print(line)
             for policy, points in row.get("frontier", {}).items():
                 knob = "cap" if policy == "predictive" else "ratio"

@@ -26,6 +26,8 @@ def test_bench_pacing_smoke_prints_one_json_object(capsys: pytest.CaptureFixture
     for key in ("worst_hour_abandon_rate", "cap_exceeded", "dials_per_agent_hour", "efficiency"):
         assert key in row["predictive"]
     assert "steady/N=10" in report["targets"]
+    best = row["best_static"]
+    assert best["seeds_at_grid_top"] == sum(ratio == 4.0 for ratio in best["ratios"])
 
 
 def test_bench_pacing_frontier_traces_rates_beyond_the_cap(
